@@ -1,0 +1,84 @@
+# One entry point for everything: `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Rasa 3.6 needs Python 3.10; everything else runs on 3.11 (see docs/architecture.md).
+find_python = $(firstword $(foreach p,$(1),$(shell $(p) -c 'import sys' >/dev/null 2>&1 && echo $(p))))
+PY310 ?= $(call find_python,python3.10 $(wildcard $(HOME)/.pyenv/versions/3.10*/bin/python3.10) /usr/bin/python3.10)
+PY311 ?= $(call find_python,python3.11 $(wildcard $(HOME)/.pyenv/versions/3.11*/bin/python3.11) /usr/bin/python3.11)
+
+BOT_VENV := .venvs/bot
+CRM_VENV := .venvs/crm
+BOT_PY := $(BOT_VENV)/bin/python
+CRM_PY := $(CRM_VENV)/bin/python
+# A venv is (re)installed only when its lock file changes: the stamp names the lock's hash.
+BOT_STAMP := $(BOT_VENV)/.installed-$(shell sha256sum requirements/bot.lock | cut -c1-16)
+CRM_STAMP := $(CRM_VENV)/.installed-$(shell sha256sum requirements/crm.lock | cut -c1-16)
+PIP_QUIET := --quiet --disable-pip-version-check
+# Rasa 3.6 and its TensorFlow print pages of deprecation noise; real problems still show.
+RASA_QUIET := PYTHONWARNINGS=ignore::DeprecationWarning,ignore::PendingDeprecationWarning TF_CPP_MIN_LOG_LEVEL=2 RASA_TELEMETRY_ENABLED=false
+
+.PHONY: help setup system-deps venvs train run test test-actions test-crm test-e2e validate test-stories lint format clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+setup: system-deps venvs train ## create both environments, install everything, train the model if its inputs changed
+
+system-deps: ## install the system packages the stack needs (redis-server for `make run`)
+	@command -v redis-server >/dev/null || { echo "setup: installing redis-server"; apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; }
+
+venvs: $(BOT_STAMP) $(CRM_STAMP)
+
+$(BOT_STAMP): requirements/bot.lock
+	@test -n "$(PY310)" || { echo "setup: Python 3.10 not found (Rasa 3.6 needs it); set PY310=/path/to/python3.10"; exit 1; }
+	@test -x $(BOT_PY) || $(PY310) -m venv $(BOT_VENV)
+	@echo "setup: installing the bot environment (Python 3.10, Rasa)"
+	$(BOT_PY) -m pip install $(PIP_QUIET) -r requirements/bot.lock
+	@rm -f $(BOT_VENV)/.installed-* && touch $@
+
+$(CRM_STAMP): requirements/crm.lock
+	@test -n "$(PY311)" || { echo "setup: Python 3.11 not found; set PY311=/path/to/python3.11"; exit 1; }
+	@test -x $(CRM_PY) || $(PY311) -m venv $(CRM_VENV)
+	@echo "setup: installing the CRM environment (Python 3.11, FastAPI, sentence-transformers)"
+	@# torch alone first: pip then takes the CPU wheel on this disk instead of a CUDA build.
+	$(CRM_PY) -m pip install $(PIP_QUIET) "torch==2.13.0"
+	$(CRM_PY) -m pip install $(PIP_QUIET) -r requirements/crm.lock
+	@rm -f $(CRM_VENV)/.installed-* && touch $@
+
+train: venvs ## train the Rasa model unless one exists for the current bot/ inputs
+	@$(CRM_PY) -m devstack.model train
+
+run: ## start Redis (if REDIS_URL is unset), the CRM, the action server and Rasa; Ctrl-C stops all
+	@$(CRM_PY) -m devstack.run
+
+test: validate test-actions test-crm test-stories test-e2e ## every test suite, data validation and test stories
+
+validate: ## rasa data validate
+	cd bot && $(RASA_QUIET) ../$(BOT_PY) -m rasa data validate --fail-on-warnings --quiet
+
+test-actions: ## action unit tests (bot environment)
+	$(BOT_PY) -m pytest tests/actions -p no:cacheprovider
+
+test-crm: ## CRM tests on SQLite and PostgreSQL, plus devstack tests
+	$(CRM_PY) -m pytest tests/crm_backend tests/devstack
+
+test-stories: ## Rasa test stories against the trained model
+	cd bot && $(RASA_QUIET) ../$(BOT_PY) -m rasa test core --stories tests --model $$(cd .. && $(CRM_PY) -m devstack.model path) \
+		--out ../data/rasa-test-results --fail-on-prediction-errors --quiet
+
+test-e2e: ## end-to-end: real CRM, action server, Rasa, Redis and PostgreSQL
+	$(CRM_PY) -m pytest tests/e2e
+
+lint: ## ruff and mypy
+	$(CRM_PY) -m ruff check .
+	$(CRM_PY) -m ruff format --check .
+	$(CRM_PY) -m mypy crm_backend devstack tests/crm_backend tests/e2e tests/databases.py
+	$(BOT_PY) -m mypy --python-version 3.10 actions tests/actions
+
+format: ## apply ruff's formatting and safe fixes
+	$(CRM_PY) -m ruff check --fix .
+	$(CRM_PY) -m ruff format .
+
+clean: ## remove environments, models and runtime data (keeps the shared model cache)
+	rm -rf .venvs bot/models data .mypy_cache .ruff_cache .pytest_cache

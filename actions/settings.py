@@ -1,0 +1,36 @@
+"""Typed settings of the action server, read from the environment once."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+
+# The customer waits while we call the CRM: give up quickly and say so.
+MAX_CRM_TIMEOUT_SECONDS = 3.0
+
+
+@dataclass(frozen=True, slots=True)
+class ActionSettings:
+    """Where the CRM is and how to talk to it."""
+
+    crm_url: str
+    crm_service_token: str
+    crm_timeout_seconds: float = MAX_CRM_TIMEOUT_SECONDS
+
+    @classmethod
+    def from_environment(cls) -> ActionSettings:
+        """Read CRM_URL, CRM_SERVICE_TOKEN and CRM_TIMEOUT_SECONDS, with development defaults."""
+        timeout = float(os.environ.get("CRM_TIMEOUT_SECONDS") or MAX_CRM_TIMEOUT_SECONDS)
+        return cls(
+            crm_url=os.environ.get("CRM_URL", "http://127.0.0.1:8000").rstrip("/"),
+            crm_service_token=os.environ.get("CRM_SERVICE_TOKEN", "dev-service-token"),
+            crm_timeout_seconds=min(max(timeout, 0.1), MAX_CRM_TIMEOUT_SECONDS),
+        )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> ActionSettings:
+    """The process-wide settings."""
+    return ActionSettings.from_environment()

@@ -1,0 +1,82 @@
+"""Typed settings for the CRM, read from CRM_* environment variables (and .env)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+# Values shipped in .env.example. They are fine on a laptop and fatal in production,
+# so outside development the settings refuse to load while any secret still has one.
+PLACEHOLDER_SECRETS = frozenset(
+    {"", "changeme", "dev-service-token", "dev-secret-key-change-me"}
+)
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    """Everything the CRM needs to start; see .env.example for each variable."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CRM_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    environment: Environment = Environment.DEVELOPMENT
+    database_url: str = f"sqlite:///{REPO_ROOT / 'data' / 'crm.db'}"
+    service_token: str = "dev-service-token"
+    secret_key: str = "dev-secret-key-change-me"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Requests bigger than this are refused with 413 before they are parsed.
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    # Echo SQL statements; only useful when debugging queries.
+    sql_echo: bool = False
+    # Redis is optional for the CRM itself until the conversation pipeline needs it.
+    redis_url: str = Field(default="redis://127.0.0.1:6379/0", alias="REDIS_URL")
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> Settings:
+        if self.environment is Environment.PRODUCTION:
+            weak = [
+                name
+                for name in ("service_token", "secret_key")
+                if getattr(self, name) in PLACEHOLDER_SECRETS or len(getattr(self, name)) < 16
+            ]
+            if weak:
+                names = ", ".join(f"CRM_{n.upper()}" for n in weak)
+                raise ValueError(f"{names} must be set to a real secret in production")
+        return self
+
+    @property
+    def async_database_url(self) -> str:
+        """The database URL with the async driver SQLAlchemy needs."""
+        return to_async_url(self.database_url)
+
+
+def to_async_url(url: str) -> str:
+    """Map a plain sqlite:// or postgresql:// URL to its asyncio driver."""
+    for plain, driver in (
+        ("sqlite://", "sqlite+aiosqlite://"),
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("postgres://", "postgresql+asyncpg://"),
+        ("postgresql+psycopg://", "postgresql+asyncpg://"),
+    ):
+        if url.startswith(plain):
+            return driver + url[len(plain) :]
+    return url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,96 @@
+"""The Rasa model, keyed by a hash of everything that shapes it.
+
+`python -m devstack.model train` trains only when no model for the current hash exists;
+`python -m devstack.model path` prints the model file for the current inputs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from devstack.paths import BOT_DIR, BOT_MODELS, BOT_PYTHON, MODEL_CACHE, REPO_ROOT
+
+# What changes the trained model: the bot's configuration and training data, and the
+# exact Rasa and TensorFlow builds that train it. Test stories, endpoints, credentials
+# and the bot environment's other packages (test tools, linters) do not.
+MODEL_INPUTS = ("bot/config.yml", "bot/domain.yml", "bot/data")
+BOT_LOCK = REPO_ROOT / "requirements" / "bot.lock"
+TRAINING_PACKAGES = ("rasa==", "rasa-sdk==", "tensorflow==")
+
+
+def _input_files() -> list[Path]:
+    files: list[Path] = []
+    for name in MODEL_INPUTS:
+        path = REPO_ROOT / name
+        files.extend(sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path])
+    return files
+
+
+def model_hash() -> str:
+    """A short digest of the model's inputs: same inputs, same model file."""
+    digest = hashlib.sha256()
+    for path in _input_files():
+        digest.update(path.relative_to(REPO_ROOT).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    for line in sorted(BOT_LOCK.read_text().splitlines()):
+        if line.lower().startswith(TRAINING_PACKAGES):
+            digest.update(line.strip().lower().encode() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def model_path() -> Path:
+    """Where the model for the current inputs lives in the checkout."""
+    return BOT_MODELS / f"{model_hash()}.tar.gz"
+
+
+def ensure_model() -> Path:
+    """Return the current model, copying it from the cache or training it if needed."""
+    target = model_path()
+    if target.exists():
+        return target
+    BOT_MODELS.mkdir(parents=True, exist_ok=True)
+    cached = MODEL_CACHE / target.name
+    if not cached.exists():
+        MODEL_CACHE.mkdir(parents=True, exist_ok=True)
+        print(f"model: training {target.name} (inputs changed)", flush=True)
+        started = time.monotonic()
+        subprocess.run(
+            [
+                str(BOT_PYTHON), "-m", "rasa", "train",
+                "--fixed-model-name", target.name.removesuffix(".tar.gz"),
+                "--out", str(MODEL_CACHE),
+            ],
+            cwd=BOT_DIR,
+            check=True,
+        )
+        print(f"model: trained in {time.monotonic() - started:.0f} s", flush=True)
+    shutil.copy2(cached, target)
+    return target
+
+
+def main(argv: list[str]) -> int:
+    """CLI entry point."""
+    command = argv[1] if len(argv) > 1 else "train"
+    if command == "path":
+        print(model_path())
+    elif command == "hash":
+        print(model_hash())
+    elif command == "train":
+        try:
+            print(f"model: {ensure_model().relative_to(REPO_ROOT)} is up to date")
+        except subprocess.CalledProcessError:
+            print("model: rasa train failed (see above)", file=sys.stderr)
+            return 1
+    else:
+        print(f"usage: python -m devstack.model [train|path|hash], not {command!r}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

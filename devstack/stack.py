@@ -1,0 +1,207 @@
+"""The whole stack: Redis (when none is configured), CRM, action server and Rasa."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from devstack import model
+from devstack.paths import BOT_DIR, BOT_PYTHON, CRM_PYTHON, DATA_DIR, REPO_ROOT
+from devstack.services import Service, ServiceFailed, http_ok, last_log_line, redis_ping
+
+HOST = "127.0.0.1"
+
+
+@dataclass
+class StackConfig:
+    """Ports, stores and secrets for one running stack."""
+
+    crm_port: int = 8000
+    actions_port: int = 5055
+    rasa_port: int = 5005
+    database_url: str = f"sqlite:///{DATA_DIR / 'crm.db'}"
+    # None: start an embedded redis-server on `embedded_redis_port`.
+    redis_url: str | None = None
+    embedded_redis_port: int = 6380
+    # Keeps this stack's Rasa keys apart from others sharing the Redis (alphanumeric only).
+    redis_key_prefix: str = "shopbot"
+    service_token: str = "dev-service-token"
+    log_dir: Path = DATA_DIR / "logs"
+    seed_demo_data: bool = True
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_environment(cls) -> StackConfig:
+        """The `make run` configuration: defaults overridden by the environment (.env)."""
+        env = os.environ
+        config = cls(
+            crm_port=int(env.get("CRM_PORT", 8000)),
+            actions_port=int(env.get("ACTIONS_PORT", 5055)),
+            rasa_port=int(env.get("RASA_PORT", 5005)),
+            redis_url=env.get("REDIS_URL") or None,
+            redis_key_prefix=env.get("RASA_REDIS_KEY_PREFIX", "shopbot"),
+            service_token=env.get("CRM_SERVICE_TOKEN", "dev-service-token"),
+        )
+        if env.get("CRM_DATABASE_URL"):
+            config.database_url = env["CRM_DATABASE_URL"]
+        return config
+
+    @property
+    def crm_url(self) -> str:
+        return f"http://{HOST}:{self.crm_port}"
+
+    @property
+    def actions_url(self) -> str:
+        return f"http://{HOST}:{self.actions_port}"
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://{HOST}:{self.rasa_port}"
+
+
+def rasa_redis_env(redis_url: str, key_prefix: str) -> dict[str, str]:
+    """Split a redis:// URL into the variables bot/endpoints.yml reads."""
+    parts = urlsplit(redis_url)
+    database = parts.path.lstrip("/") or "0"
+    return {
+        "REDIS_HOST": parts.hostname or HOST,
+        "REDIS_PORT": str(parts.port or 6379),
+        "REDIS_DB": database,
+        "REDIS_PASSWORD": parts.password or "",
+        "RASA_REDIS_KEY_PREFIX": key_prefix,
+    }
+
+
+class Stack:
+    """Starts the services in dependency order and stops them in reverse."""
+
+    def __init__(self, config: StackConfig) -> None:
+        self.config = config
+        self.services: list[Service] = []
+        self.redis_url = config.redis_url
+
+    def _common_env(self) -> dict[str, str]:
+        return {
+            "CRM_DATABASE_URL": self.config.database_url,
+            "CRM_SERVICE_TOKEN": self.config.service_token,
+            "CRM_URL": self.config.crm_url,
+            "REDIS_URL": self.redis_url or "",
+            # No phoning home from Rasa, and quiet TensorFlow logs.
+            "RASA_TELEMETRY_ENABLED": "false",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "PYTHONUNBUFFERED": "1",
+            **self.config.extra_env,
+        }
+
+    def _run_crm_command(self, *args: str) -> None:
+        result = subprocess.run(
+            [str(CRM_PYTHON), "-m", "crm_backend", *args],
+            cwd=REPO_ROOT,
+            env={**os.environ, **self._common_env()},
+            capture_output=True,
+            text=True,
+        )
+        if result.returncode != 0:
+            reason = (result.stderr.strip().splitlines() or ["no output"])[-1]
+            raise ServiceFailed(f"crm {args[0]}: {reason}")
+
+    def _start(self, service: Service, timeout: float) -> None:
+        self.services.append(service)
+        service.start()
+        service.wait_healthy(timeout)
+
+    def _embedded_redis(self) -> Service:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise ServiceFailed("redis: REDIS_URL is not set and no redis-server is installed (make setup installs it)")
+        port = self.config.embedded_redis_port
+        redis_dir = DATA_DIR / "redis"
+        redis_dir.mkdir(parents=True, exist_ok=True)
+        return Service(
+            name="redis",
+            command=[binary, "--port", str(port), "--bind", HOST, "--save", "", "--appendonly", "no", "--dir", str(redis_dir)],
+            cwd=REPO_ROOT,
+            log_path=self.config.log_dir / "redis.log",
+            health=redis_ping(HOST, port),
+            port=port,
+        )
+
+    def start(self) -> None:
+        """Bring every service up and healthy, or raise ServiceFailed (after stopping the rest)."""
+        config = self.config
+        try:
+            model_file = model.model_path()
+            if not model_file.exists():
+                raise ServiceFailed(f"rasa: no trained model for the current bot data ({model_file.name}); run make setup")
+            if self.redis_url is None:
+                redis = self._embedded_redis()
+                self._start(redis, timeout=10)
+                self.redis_url = f"redis://{HOST}:{redis.port}/0"
+            if config.seed_demo_data:
+                self._run_crm_command("migrate")
+                self._run_crm_command("seed")
+            env = self._common_env()
+            self._start(
+                Service(
+                    name="crm",
+                    command=[str(CRM_PYTHON), "-m", "crm_backend", "serve", "--host", HOST, "--port", str(config.crm_port)],
+                    cwd=REPO_ROOT,
+                    env=env,
+                    log_path=config.log_dir / "crm.log",
+                    health=http_ok(f"{config.crm_url}/healthz"),
+                    port=config.crm_port,
+                ),
+                timeout=60,
+            )
+            self._start(
+                Service(
+                    name="actions",
+                    command=[str(BOT_PYTHON), "-m", "rasa_sdk", "--actions", "actions", "--port", str(config.actions_port)],
+                    cwd=REPO_ROOT,
+                    env=env,
+                    log_path=config.log_dir / "actions.log",
+                    health=http_ok(f"{config.actions_url}/health"),
+                    port=config.actions_port,
+                ),
+                timeout=60,
+            )
+            rasa_env = {
+                **env,
+                **rasa_redis_env(self.redis_url, config.redis_key_prefix),
+                "ACTION_ENDPOINT_URL": f"{config.actions_url}/webhook",
+            }
+            self._start(
+                Service(
+                    name="rasa",
+                    command=[
+                        str(BOT_PYTHON), "-m", "rasa", "run",
+                        "--enable-api", "--cors", "*",
+                        "--interface", HOST, "--port", str(config.rasa_port),
+                        "--model", str(model_file),
+                        "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+                    ],
+                    cwd=BOT_DIR,
+                    env=rasa_env,
+                    log_path=config.log_dir / "rasa.log",
+                    health=http_ok(f"{config.rasa_url}/status"),
+                    port=config.rasa_port,
+                ),
+                timeout=180,
+            )
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        """Stop every started service, newest first."""
+        for service in reversed(self.services):
+            service.stop()
+        self.services.clear()
+
+    def logs_tail(self) -> str:
+        """One line per service, for test failure reports."""
+        return "\n".join(f"{s.name}: {last_log_line(s.log_path)}" for s in self.services)

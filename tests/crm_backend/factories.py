@@ -1,0 +1,63 @@
+"""Small factories that build valid rows with overridable fields."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crm_backend.customers.models import Customer
+from crm_backend.orders.models import Order, OrderItem, OrderStatus, OrderStatusChange, Shipment
+
+_sequence = itertools.count(900_001)
+
+
+async def make_customer(session: AsyncSession, **overrides: Any) -> Customer:
+    n = next(_sequence)
+    fields: dict[str, Any] = {"full_name": f"Test Customer {n}", "email": f"customer{n}@example.com", "phone": None}
+    fields.update(overrides)
+    customer = Customer(**fields)
+    session.add(customer)
+    await session.flush()
+    return customer
+
+
+async def make_order(
+    session: AsyncSession,
+    *,
+    customer: Customer | None = None,
+    status: OrderStatus = OrderStatus.PAID,
+    shipped: bool = False,
+    **overrides: Any,
+) -> Order:
+    customer = customer or await make_customer(session)
+    placed = datetime.now(UTC) - timedelta(days=3)
+    fields: dict[str, Any] = {
+        "number": f"ORD-{next(_sequence)}",
+        "customer": customer,
+        "email": customer.email,
+        "status": status,
+        "currency": "EUR",
+        "total_cents": 5980,
+        "shipping_address": {
+            "name": customer.full_name, "line1": "1 Test Street", "line2": None,
+            "city": "Lyon", "postal_code": "69002", "country": "FR",
+        },
+        "placed_at": placed,
+        "items": [OrderItem(sku="TSH-CLASSIC", name="Classic organic T-shirt", quantity=2, unit_price_cents=2990)],
+        "status_history": [OrderStatusChange(status=OrderStatus.PLACED, changed_at=placed)],
+    }
+    fields.update(overrides)
+    order = Order(**fields)
+    if shipped:
+        order.shipments.append(
+            Shipment(
+                carrier="DHL", tracking_number="DH0000000001", tracking_url="https://carrier.test/DH0000000001",
+                estimated_delivery=date.today() + timedelta(days=2), shipped_at=placed + timedelta(days=1),
+            )
+        )
+    session.add(order)
+    await session.flush()
+    return order

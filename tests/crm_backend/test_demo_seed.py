@@ -1,0 +1,55 @@
+"""The demo seed is deterministic and has the orders the README promises."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from crm_backend.customers.models import Customer
+from crm_backend.demo.seed import DEMO_ORDERS, seed_demo_data
+from crm_backend.orders.models import Order, OrderStatus
+
+ANCHOR = date(2026, 1, 15)
+
+
+async def _snapshot(session):
+    rows = await session.execute(
+        select(Order).options(selectinload(Order.items), selectinload(Order.shipments)).order_by(Order.number)
+    )
+    return [
+        (o.number, o.email, o.status, o.total_cents, o.placed_at, [(i.sku, i.quantity) for i in o.items],
+         [s.tracking_number for s in o.shipments])
+        for o in rows.scalars()
+    ]
+
+
+async def test_seed_is_deterministic_for_an_anchor_date(session_factory):
+    snapshots = []
+    for _ in range(2):
+        async with session_factory() as session:
+            nested = await session.begin_nested()
+            assert await seed_demo_data(session, anchor=ANCHOR, customers=40, orders=120)
+            snapshots.append(await _snapshot(session))
+            await nested.rollback()
+    assert snapshots[0] == snapshots[1]
+    assert len(snapshots[0]) == 120
+
+
+async def test_seed_covers_every_status_and_the_readme_orders(session):
+    assert await seed_demo_data(session, anchor=ANCHOR)
+
+    customers = await session.scalar(select(func.count()).select_from(Customer))
+    statuses = set((await session.scalars(select(Order.status).distinct())).all())
+    assert customers == 300
+    assert statuses == set(OrderStatus)
+    for demo in DEMO_ORDERS:
+        order = await session.scalar(select(Order).where(Order.number == demo.number))
+        assert order is not None
+        assert (order.email, order.status) == (demo.email, demo.status)
+
+
+async def test_seed_leaves_a_populated_database_alone(session):
+    assert await seed_demo_data(session, anchor=ANCHOR, customers=5, orders=10)
+    assert not await seed_demo_data(session, anchor=ANCHOR, customers=5, orders=10)
