@@ -73,7 +73,7 @@ test-e2e: ## end-to-end: real CRM, action server, Rasa, Redis and PostgreSQL
 lint: ## ruff and mypy
 	$(CRM_PY) -m ruff check .
 	$(CRM_PY) -m ruff format --check .
-	$(CRM_PY) -m mypy crm_backend devstack tests/crm_backend tests/e2e tests/databases.py
+	$(CRM_PY) -m mypy crm_backend devstack tests/crm_backend tests/devstack tests/e2e tests/databases.py
 	$(BOT_PY) -m mypy --python-version 3.10 actions tests/actions
 
 format: ## apply ruff's formatting and safe fixes

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from abc import ABCMeta, abstractmethod
 
-from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.interfaces import Action, Tracker
 from rasa_sdk.types import DomainDict
 
 from actions.crm_client import CrmClient, shared_crm_client
@@ -32,10 +32,14 @@ class CrmAction(Action, metaclass=ABCMeta):
         return self._crm or shared_crm_client()
 
     @abstractmethod
-    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
         """The action's work."""
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
         try:
             return await self.act(dispatcher, tracker, domain)
         except Exception:

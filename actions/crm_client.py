@@ -67,7 +67,9 @@ class Order:
                     carrier=s["carrier"],
                     tracking_number=s["tracking_number"],
                     tracking_url=s.get("tracking_url"),
-                    estimated_delivery=date.fromisoformat(s["estimated_delivery"]) if s.get("estimated_delivery") else None,
+                    estimated_delivery=date.fromisoformat(s["estimated_delivery"])
+                    if s.get("estimated_delivery")
+                    else None,
                     delivered_at=datetime.fromisoformat(s["delivered_at"]) if s.get("delivered_at") else None,
                 )
                 for s in body["shipments"]
@@ -78,7 +80,9 @@ class Order:
 class CrmClient:
     """Async client for the CRM API, authenticated with the service token."""
 
-    def __init__(self, settings: ActionSettings, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self, settings: ActionSettings, *, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
         self._http = httpx.AsyncClient(
             base_url=settings.crm_url,
             headers={"Authorization": f"Bearer {settings.crm_service_token}"},

@@ -21,7 +21,7 @@ EMAIL_INPUT = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\
 
 
 def normalize_order_number(raw: str) -> str | None:
-    """"ord 104733", "#104733" or "104733" → "ORD-104733"; None if it is not one."""
+    """ "ord 104733", "#104733" or "104733" → "ORD-104733"; None if it is not one."""
     match = ORDER_NUMBER_INPUT.match(raw)
     return f"ORD-{match.group(1)}" if match else None
 
@@ -33,13 +33,13 @@ def normalize_email(raw: str) -> str | None:
 
 
 def mask_email(email: str) -> str:
-    """"alice.martin@example.com" → "a***@example.com": enough to recognise, not to harvest."""
+    """ "alice.martin@example.com" → "a***@example.com": enough to recognise, not to harvest."""
     local, _, domain = email.partition("@")
     return f"{local[:1]}***@{domain}" if domain else "***"
 
 
 def describe_items(order: Order) -> str:
-    """"2 × Slim-fit jeans, 1 × Wool cap"."""
+    """ "2 × Slim-fit jeans, 1 × Wool cap"."""
     return ", ".join(f"{item.quantity} × {item.name}" for item in order.items)
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from rasa_sdk import FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.interfaces import Tracker
 from rasa_sdk.types import DomainDict
 
 from actions.base import CrmAction
@@ -53,6 +54,9 @@ class ActionCheckOrderStatus(CrmAction):
     ) -> list[EventType]:
         order_number = tracker.get_slot("order_number")
         email = tracker.get_slot("email")
+        if not order_number or not email:
+            # Reached without a verified pair (e.g. a story jumped here): collect it first.
+            return [FollowupAction("order_lookup_form")]
         try:
             order = await self.crm.lookup_order(order_number=order_number, email=email)
         except OrderNotFound:
@@ -77,7 +81,9 @@ class ActionCheckOrderStatus(CrmAction):
                 response="utter_order_tracking",
                 carrier=shipment.carrier,
                 tracking_number=shipment.tracking_number,
-                estimated_delivery=f"{shipment.estimated_delivery:%A %-d %B}" if shipment.estimated_delivery else "soon",
+                estimated_delivery=f"{shipment.estimated_delivery:%A %-d %B}"
+                if shipment.estimated_delivery
+                else "soon",
                 tracking_url=shipment.tracking_url or "",
             )
         return []

@@ -6,7 +6,6 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 
-
 # The customer waits while we call the CRM: give up quickly and say so.
 MAX_CRM_TIMEOUT_SECONDS = 3.0
 

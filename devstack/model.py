@@ -19,25 +19,25 @@ from devstack.paths import BOT_DIR, BOT_MODELS, BOT_PYTHON, MODEL_CACHE, REPO_RO
 # exact Rasa and TensorFlow builds that train it. Test stories, endpoints, credentials
 # and the bot environment's other packages (test tools, linters) do not.
 MODEL_INPUTS = ("bot/config.yml", "bot/domain.yml", "bot/data")
-BOT_LOCK = REPO_ROOT / "requirements" / "bot.lock"
+BOT_LOCK = "requirements/bot.lock"
 TRAINING_PACKAGES = ("rasa==", "rasa-sdk==", "tensorflow==")
 
 
-def _input_files() -> list[Path]:
+def _input_files(root: Path) -> list[Path]:
     files: list[Path] = []
     for name in MODEL_INPUTS:
-        path = REPO_ROOT / name
+        path = root / name
         files.extend(sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path])
     return files
 
 
-def model_hash() -> str:
+def model_hash(root: Path = REPO_ROOT) -> str:
     """A short digest of the model's inputs: same inputs, same model file."""
     digest = hashlib.sha256()
-    for path in _input_files():
-        digest.update(path.relative_to(REPO_ROOT).as_posix().encode() + b"\0")
+    for path in _input_files(root):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
-    for line in sorted(BOT_LOCK.read_text().splitlines()):
+    for line in sorted((root / BOT_LOCK).read_text().splitlines()):
         if line.lower().startswith(TRAINING_PACKAGES):
             digest.update(line.strip().lower().encode() + b"\0")
     return digest.hexdigest()[:16]
@@ -61,16 +61,32 @@ def ensure_model() -> Path:
         started = time.monotonic()
         subprocess.run(
             [
-                str(BOT_PYTHON), "-m", "rasa", "train",
-                "--fixed-model-name", target.name.removesuffix(".tar.gz"),
-                "--out", str(MODEL_CACHE),
+                str(BOT_PYTHON),
+                "-m",
+                "rasa",
+                "train",
+                "--fixed-model-name",
+                target.name.removesuffix(".tar.gz"),
+                "--out",
+                str(MODEL_CACHE),
             ],
             cwd=BOT_DIR,
             check=True,
         )
         print(f"model: trained in {time.monotonic() - started:.0f} s", flush=True)
     shutil.copy2(cached, target)
+    _prune(keep=target)
     return target
+
+
+def _prune(*, keep: Path, cached_models_kept: int = 5) -> None:
+    """Drop superseded models: all but the current one here, all but the newest few in the cache."""
+    for old in BOT_MODELS.glob("*.tar.gz"):
+        if old != keep:
+            old.unlink()
+    cached = sorted(MODEL_CACHE.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in cached[cached_models_kept:]:
+        old.unlink()
 
 
 def main(argv: list[str]) -> int:

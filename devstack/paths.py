@@ -14,4 +14,6 @@ CRM_PYTHON = VENVS / "crm" / "bin" / "python"
 BOT_MODELS = BOT_DIR / "models"
 # Trained models are also kept outside the checkout, keyed by the hash of their inputs,
 # so a fresh clone (CI) with unchanged bot data needs no retraining.
-MODEL_CACHE = Path(os.environ.get("RASA_MODEL_CACHE", Path.home() / ".cache" / "support-assistant" / "models"))
+MODEL_CACHE = Path(
+    os.path.expanduser(os.environ.get("RASA_MODEL_CACHE") or "~/.cache/support-assistant/models")
+)

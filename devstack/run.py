@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import time
+from pathlib import Path
 from types import FrameType
 
+from devstack.paths import REPO_ROOT
 from devstack.services import ServiceFailed
 from devstack.stack import Stack, StackConfig
 
@@ -15,8 +18,21 @@ def _raise_keyboard_interrupt(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def load_env_file(path: Path) -> None:
+    """Export KEY=VALUE lines of a .env file, without overriding the real environment."""
+    if not path.exists():
+        return
+    for raw in path.read_text().splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        os.environ.setdefault(key.strip(), value.strip().strip("'\""))
+
+
 def main() -> int:
     """Run until interrupted; exit 1 with a one-line reason if a service cannot start."""
+    load_env_file(REPO_ROOT / ".env")
     # Ctrl-C's SIGINT and a SIGTERM both mean "stop everything". Installing the handler
     # explicitly also covers shells that start background jobs with SIGINT ignored.
     signal.signal(signal.SIGINT, _raise_keyboard_interrupt)
@@ -37,14 +53,16 @@ def main() -> int:
             f"  Logs           {config.log_dir}/\n"
             "\nTry it:\n"
             f"  curl -s {config.rasa_url}/webhooks/rest/webhook -H 'Content-Type: application/json' \\\n"
-            "       -d '{\"sender\": \"demo\", \"message\": \"where is my order?\"}'\n"
+            '       -d \'{"sender": "demo", "message": "where is my order?"}\'\n'
             "\nPress Ctrl-C to stop.",
             flush=True,
         )
         while True:
             for service in stack.services:
                 if service.process is not None and service.process.poll() is not None:
-                    raise ServiceFailed(f"{service.name} stopped unexpectedly (status {service.process.returncode})")
+                    raise ServiceFailed(
+                        f"{service.name} stopped unexpectedly (status {service.process.returncode})"
+                    )
             time.sleep(1)
     except ServiceFailed as exc:
         print(f"run: {exc}", file=sys.stderr)

@@ -25,8 +25,9 @@ def http_ok(url: str) -> HealthCheck:
 
     def check() -> bool:
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                return 200 <= response.status < 300
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (our own http:// URLs)
+                status: int = response.status
+                return 200 <= status < 300
         except (urllib.error.URLError, OSError, ValueError):
             return False
 
@@ -111,9 +112,8 @@ class Service:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
-                raise ServiceFailed(
-                    f"{self.name} exited with status {self.process.returncode}: {last_log_line(self.log_path)}"
-                )
+                reason = last_log_line(self.log_path)
+                raise ServiceFailed(f"{self.name} exited with status {self.process.returncode}: {reason}")
             if self.health():
                 return
             time.sleep(0.25)

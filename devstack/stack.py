@@ -32,6 +32,8 @@ class StackConfig:
     service_token: str = "dev-service-token"
     log_dir: Path = DATA_DIR / "logs"
     seed_demo_data: bool = True
+    # None: the model trained for the current bot/ inputs.
+    model_file: Path | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -117,13 +119,27 @@ class Stack:
     def _embedded_redis(self) -> Service:
         binary = shutil.which("redis-server")
         if binary is None:
-            raise ServiceFailed("redis: REDIS_URL is not set and no redis-server is installed (make setup installs it)")
+            raise ServiceFailed(
+                "redis: REDIS_URL is not set and no redis-server is installed (make setup installs it)"
+            )
         port = self.config.embedded_redis_port
         redis_dir = DATA_DIR / "redis"
         redis_dir.mkdir(parents=True, exist_ok=True)
         return Service(
             name="redis",
-            command=[binary, "--port", str(port), "--bind", HOST, "--save", "", "--appendonly", "no", "--dir", str(redis_dir)],
+            command=[
+                binary,
+                "--port",
+                str(port),
+                "--bind",
+                HOST,
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(redis_dir),
+            ],
             cwd=REPO_ROOT,
             log_path=self.config.log_dir / "redis.log",
             health=redis_ping(HOST, port),
@@ -134,9 +150,11 @@ class Stack:
         """Bring every service up and healthy, or raise ServiceFailed (after stopping the rest)."""
         config = self.config
         try:
-            model_file = model.model_path()
+            model_file = config.model_file or model.model_path()
             if not model_file.exists():
-                raise ServiceFailed(f"rasa: no trained model for the current bot data ({model_file.name}); run make setup")
+                raise ServiceFailed(
+                    f"rasa: no trained model for the current bot data ({model_file.name}); run make setup"
+                )
             if self.redis_url is None:
                 redis = self._embedded_redis()
                 self._start(redis, timeout=10)
@@ -148,7 +166,16 @@ class Stack:
             self._start(
                 Service(
                     name="crm",
-                    command=[str(CRM_PYTHON), "-m", "crm_backend", "serve", "--host", HOST, "--port", str(config.crm_port)],
+                    command=[
+                        str(CRM_PYTHON),
+                        "-m",
+                        "crm_backend",
+                        "serve",
+                        "--host",
+                        HOST,
+                        "--port",
+                        str(config.crm_port),
+                    ],
                     cwd=REPO_ROOT,
                     env=env,
                     log_path=config.log_dir / "crm.log",
@@ -160,7 +187,15 @@ class Stack:
             self._start(
                 Service(
                     name="actions",
-                    command=[str(BOT_PYTHON), "-m", "rasa_sdk", "--actions", "actions", "--port", str(config.actions_port)],
+                    command=[
+                        str(BOT_PYTHON),
+                        "-m",
+                        "rasa_sdk",
+                        "--actions",
+                        "actions",
+                        "--port",
+                        str(config.actions_port),
+                    ],
                     cwd=REPO_ROOT,
                     env=env,
                     log_path=config.log_dir / "actions.log",
@@ -178,11 +213,23 @@ class Stack:
                 Service(
                     name="rasa",
                     command=[
-                        str(BOT_PYTHON), "-m", "rasa", "run",
-                        "--enable-api", "--cors", "*",
-                        "--interface", HOST, "--port", str(config.rasa_port),
-                        "--model", str(model_file),
-                        "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+                        str(BOT_PYTHON),
+                        "-m",
+                        "rasa",
+                        "run",
+                        "--enable-api",
+                        "--cors",
+                        "*",
+                        "--interface",
+                        HOST,
+                        "--port",
+                        str(config.rasa_port),
+                        "--model",
+                        str(model_file),
+                        "--endpoints",
+                        "endpoints.yml",
+                        "--credentials",
+                        "credentials.yml",
                     ],
                     cwd=BOT_DIR,
                     env=rasa_env,

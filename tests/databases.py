@@ -12,7 +12,9 @@ import psycopg
 from psycopg import sql
 
 # Trust auth on this machine's PostgreSQL (GUIDE §2); override for other setups.
-POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TEST_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 
 
 @contextmanager

@@ -13,9 +13,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # Values shipped in .env.example. They are fine on a laptop and fatal in production,
 # so outside development the settings refuse to load while any secret still has one.
-PLACEHOLDER_SECRETS = frozenset(
-    {"", "changeme", "dev-service-token", "dev-secret-key-change-me"}
-)
+PLACEHOLDER_SECRETS = frozenset({"", "changeme", "dev-service-token", "dev-secret-key-change-me"})
 
 
 class Environment(StrEnum):

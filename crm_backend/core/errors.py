@@ -61,9 +61,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
         detail = _clean_validation_errors(list(exc.errors()))
-        return JSONResponse(
-            jsonable_encoder(error_body("validation_error", detail)), status_code=422
-        )
+        return JSONResponse(jsonable_encoder(error_body("validation_error", detail)), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:

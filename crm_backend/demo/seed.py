@@ -20,14 +20,60 @@ from crm_backend.orders.numbers import format_order_number
 
 SEED = 20261123
 
-FIRST_NAMES = (
-    "Alice Bruno Chloé Daniel Emma Farid Greta Hugo Ines Jonas Karin Liam Maya Noah Olga "
-    "Pablo Quentin Rosa Sami Tara Umar Vera Wim Xenia Yusuf Zoé Aiko Björn Chidi Dilnoza"
-).split()
-LAST_NAMES = (
-    "Martin Rossi Dubois Schmidt Novak Kowalski García Jensen Okafor Tanaka Silva Müller "
-    "Petrov Haddad Lindqvist O'Brien Nguyen Fischer Moreau Costa"
-).split()
+FIRST_NAMES = [
+    "Alice",
+    "Bruno",
+    "Chloé",
+    "Daniel",
+    "Emma",
+    "Farid",
+    "Greta",
+    "Hugo",
+    "Ines",
+    "Jonas",
+    "Karin",
+    "Liam",
+    "Maya",
+    "Noah",
+    "Olga",
+    "Pablo",
+    "Quentin",
+    "Rosa",
+    "Sami",
+    "Tara",
+    "Umar",
+    "Vera",
+    "Wim",
+    "Xenia",
+    "Yusuf",
+    "Zoé",
+    "Aiko",
+    "Björn",
+    "Chidi",
+    "Dilnoza",
+]
+LAST_NAMES = [
+    "Martin",
+    "Rossi",
+    "Dubois",
+    "Schmidt",
+    "Novak",
+    "Kowalski",
+    "García",
+    "Jensen",
+    "Okafor",
+    "Tanaka",
+    "Silva",
+    "Müller",
+    "Petrov",
+    "Haddad",
+    "Lindqvist",
+    "O'Brien",
+    "Nguyen",
+    "Fischer",
+    "Moreau",
+    "Costa",
+]
 CITIES = (
     ("Lyon", "FR", "69002"),
     ("Berlin", "DE", "10115"),
@@ -54,7 +100,13 @@ CARRIERS = (
 )
 
 # The order each status passes through; cancelled and returned branch off it.
-LIFECYCLE = (OrderStatus.PLACED, OrderStatus.PAID, OrderStatus.PACKED, OrderStatus.SHIPPED, OrderStatus.DELIVERED)
+LIFECYCLE = (
+    OrderStatus.PLACED,
+    OrderStatus.PAID,
+    OrderStatus.PACKED,
+    OrderStatus.SHIPPED,
+    OrderStatus.DELIVERED,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +123,9 @@ DEMO_CUSTOMER_EMAIL = "alice.martin@example.com"
 DEMO_ORDERS = (
     DemoOrder("ORD-100001", DEMO_CUSTOMER_EMAIL, OrderStatus.SHIPPED, "in transit, with tracking"),
     DemoOrder("ORD-100002", DEMO_CUSTOMER_EMAIL, OrderStatus.PAID, "paid, not yet shipped"),
-    DemoOrder("ORD-100003", DEMO_CUSTOMER_EMAIL, OrderStatus.DELIVERED, "delivered, inside the return window"),
+    DemoOrder(
+        "ORD-100003", DEMO_CUSTOMER_EMAIL, OrderStatus.DELIVERED, "delivered, inside the return window"
+    ),
 )
 
 
@@ -79,7 +133,9 @@ def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(0, 0), tzinfo=UTC)
 
 
-def _history(order: Order, statuses: list[OrderStatus], placed: datetime, until: datetime, rng: random.Random) -> datetime:
+def _history(
+    order: Order, statuses: list[OrderStatus], placed: datetime, until: datetime, rng: random.Random
+) -> datetime:
     """Append one status change per step, spread between `placed` and `until`; return the last time."""
     step = (until - placed) / len(statuses)
     moment = placed
@@ -95,7 +151,10 @@ def _build_order(
 ) -> Order:
     city, country, postal = rng.choice(CITIES)
     lines = rng.sample(PRODUCTS, k=rng.randint(1, 3))
-    items = [OrderItem(sku=sku, name=name, quantity=rng.randint(1, 2), unit_price_cents=price) for sku, name, price in lines]
+    items = [
+        OrderItem(sku=sku, name=name, quantity=rng.randint(1, 2), unit_price_cents=price)
+        for sku, name, price in lines
+    ]
     # Everything happens before the anchor's midnight, so nothing lies in the future.
     until = _midnight(anchor)
     placed = until - timedelta(days=age_days, hours=rng.randint(2, 20))
@@ -135,7 +194,9 @@ def _build_order(
                 tracking_url=url.format(tracking),
                 estimated_delivery=(shipped_at + timedelta(days=3)).date(),
                 shipped_at=shipped_at,
-                delivered_at=order.status_history[steps.index(OrderStatus.DELIVERED)].changed_at if delivered else None,
+                delivered_at=order.status_history[steps.index(OrderStatus.DELIVERED)].changed_at
+                if delivered
+                else None,
             )
         )
     order.updated_at = last
@@ -182,12 +243,26 @@ async def seed_demo_data(
     ages = {OrderStatus.SHIPPED: 2, OrderStatus.PAID: 1, OrderStatus.DELIVERED: 7}
     for sequence, demo in enumerate(DEMO_ORDERS, start=1):
         session.add(
-            _build_order(rng, sequence=100_000 + sequence, customer=demo_customer, status=demo.status, anchor=anchor, age_days=ages[demo.status])
+            _build_order(
+                rng,
+                sequence=100_000 + sequence,
+                customer=demo_customer,
+                status=demo.status,
+                anchor=anchor,
+                age_days=ages[demo.status],
+            )
         )
     for sequence in range(100_001 + len(DEMO_ORDERS), 100_001 + orders):
         age_days = rng.randint(0, 120)
         session.add(
-            _build_order(rng, sequence=sequence, customer=rng.choice(people), status=_status_for_age(rng, age_days), anchor=anchor, age_days=age_days)
+            _build_order(
+                rng,
+                sequence=sequence,
+                customer=rng.choice(people),
+                status=_status_for_age(rng, age_days),
+                anchor=anchor,
+                age_days=age_days,
+            )
         )
     await session.flush()
     return True

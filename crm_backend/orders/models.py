@@ -42,9 +42,7 @@ class Order(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(20), unique=True)
-    customer_id: Mapped[int] = mapped_column(
-        ForeignKey("customers.id", ondelete="RESTRICT"), index=True
-    )
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="RESTRICT"), index=True)
     email: Mapped[str] = mapped_column(String(320))
     status: Mapped[OrderStatus] = mapped_column(order_status_type, default=OrderStatus.PLACED)
     currency: Mapped[str] = mapped_column(String(3), default="EUR")

@@ -16,7 +16,16 @@ router = APIRouter(prefix="/api/orders", tags=["orders"])
 @router.post(
     "/lookup",
     response_model=OrderRead,
-    responses={404: {"description": "No order matches", "content": {"application/json": {"example": error_body("order_not_found", "No order matches that order number and email.")}}}},
+    responses={
+        404: {
+            "description": "No order matches",
+            "content": {
+                "application/json": {
+                    "example": error_body("order_not_found", "No order matches that order number and email.")
+                }
+            },
+        }
+    },
 )
 async def lookup_order(payload: OrderLookup, session: SessionDep, _caller: ServicePrincipal) -> OrderRead:
     """Verify an order by number + email and return its status, items and tracking."""

@@ -8,13 +8,24 @@ from typing import Any
 
 import httpx
 import pytest
-from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.interfaces import Tracker
+from rasa_sdk.types import DomainDict
 
 from actions.crm_client import CrmClient
 from actions.settings import ActionSettings
 
 Handler = Callable[[httpx.Request], httpx.Response]
+
+# The actions under test read nothing from the domain.
+EMPTY_DOMAIN: DomainDict = {
+    "intents": [],
+    "entities": [],
+    "slots": {},
+    "responses": {},
+    "actions": [],
+    "forms": {},
+}
 
 
 def make_tracker(slots: dict[str, Any] | None = None, *, active_loop: str | None = None) -> Tracker:
@@ -61,7 +72,9 @@ def fake_crm() -> FakeCrm:
 
 @pytest.fixture
 def crm(fake_crm: FakeCrm) -> CrmClient:
-    settings = ActionSettings(crm_url="http://crm.test", crm_service_token="token-for-tests", crm_timeout_seconds=3)
+    settings = ActionSettings(
+        crm_url="http://crm.test", crm_service_token="token-for-tests", crm_timeout_seconds=3
+    )
     return CrmClient(settings, transport=httpx.MockTransport(fake_crm))
 
 
@@ -74,14 +87,26 @@ def order_json(**overrides: Any) -> dict[str, Any]:
         "status": "shipped",
         "currency": "EUR",
         "total_cents": 15980,
-        "shipping_address": {"name": "Alice Martin", "line1": "12 Rue X", "line2": None,
-                             "city": "Lyon", "postal_code": "69002", "country": "FR"},
+        "shipping_address": {
+            "name": "Alice Martin",
+            "line1": "12 Rue X",
+            "line2": None,
+            "city": "Lyon",
+            "postal_code": "69002",
+            "country": "FR",
+        },
         "placed_at": "2026-11-20T10:00:00Z",
         "items": [{"sku": "JNS-SLIM", "name": "Slim-fit jeans", "quantity": 2, "unit_price_cents": 7990}],
-        "shipments": [{"carrier": "DHL", "tracking_number": "DH8274660859",
-                       "tracking_url": "https://www.dhl.com/track?id=DH8274660859",
-                       "estimated_delivery": "2026-11-26", "shipped_at": "2026-11-21T09:00:00Z",
-                       "delivered_at": None}],
+        "shipments": [
+            {
+                "carrier": "DHL",
+                "tracking_number": "DH8274660859",
+                "tracking_url": "https://www.dhl.com/track?id=DH8274660859",
+                "estimated_delivery": "2026-11-26",
+                "shipped_at": "2026-11-21T09:00:00Z",
+                "delivered_at": None,
+            }
+        ],
         "status_history": [],
     }
     body.update(overrides)

@@ -23,5 +23,7 @@ def test_settings_come_from_the_environment_with_a_capped_timeout(monkeypatch):
     monkeypatch.setenv("CRM_TIMEOUT_SECONDS", "30")
     settings = ActionSettings.from_environment()
     assert (settings.crm_url, settings.crm_service_token, settings.crm_timeout_seconds) == (
-        "http://crm.internal:8000", "abc", 3.0)
-
+        "http://crm.internal:8000",
+        "abc",
+        3.0,
+    )

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 
 from actions.orders import ActionCheckOrderStatus, ValidateOrderLookupForm
-from tests.actions.conftest import make_tracker, order_json
+from tests.actions.conftest import EMPTY_DOMAIN, make_tracker, order_json
 
 VERIFIED = {"order_number": "ORD-100001", "email": "alice.martin@example.com"}
 
@@ -19,7 +19,7 @@ def responses(dispatcher):
 async def test_status_and_tracking_are_told_after_verification(crm, fake_crm, dispatcher):
     fake_crm.answer(lambda request: httpx.Response(200, json=order_json()))
 
-    events = await ActionCheckOrderStatus(crm).run(dispatcher, make_tracker(VERIFIED), {})
+    events = await ActionCheckOrderStatus(crm).run(dispatcher, make_tracker(VERIFIED), EMPTY_DOMAIN)
 
     assert events == []
     request = fake_crm.requests[0]
@@ -41,7 +41,7 @@ async def test_delivered_order_says_when_and_has_no_tracking_message(crm, fake_c
     delivered["shipments"][0]["delivered_at"] = "2026-11-24T15:00:00+00:00"
     fake_crm.answer(lambda request: httpx.Response(200, json=delivered))
 
-    await ActionCheckOrderStatus(crm).run(dispatcher, make_tracker(VERIFIED), {})
+    await ActionCheckOrderStatus(crm).run(dispatcher, make_tracker(VERIFIED), EMPTY_DOMAIN)
 
     assert responses(dispatcher) == ["utter_order_status"]
     assert dispatcher.messages[0]["status_text"] == "delivered on Tuesday 24 November"
@@ -50,7 +50,7 @@ async def test_delivered_order_says_when_and_has_no_tracking_message(crm, fake_c
 async def test_wrong_email_reveals_nothing_and_clears_the_slots(crm, fake_crm, dispatcher):
     fake_crm.answer(lambda request: httpx.Response(404, json={"error": "order_not_found", "detail": "..."}))
 
-    events = await ActionCheckOrderStatus(crm).run(dispatcher, make_tracker(VERIFIED), {})
+    events = await ActionCheckOrderStatus(crm).run(dispatcher, make_tracker(VERIFIED), EMPTY_DOMAIN)
 
     assert responses(dispatcher) == ["utter_order_not_found"]
     assert events == [SlotSet("order_number", None), SlotSet("email", None)]
@@ -67,7 +67,7 @@ async def test_wrong_email_reveals_nothing_and_clears_the_slots(crm, fake_crm, d
 async def test_crm_errors_become_a_plain_apology(crm, fake_crm, dispatcher, failure):
     fake_crm.answer(failure)
 
-    events = await ActionCheckOrderStatus(crm).run(dispatcher, make_tracker(VERIFIED), {})
+    events = await ActionCheckOrderStatus(crm).run(dispatcher, make_tracker(VERIFIED), EMPTY_DOMAIN)
 
     assert responses(dispatcher) == ["utter_crm_unavailable"]
     assert events == []
@@ -80,49 +80,66 @@ async def test_crm_down_or_slow_becomes_a_plain_apology(crm, fake_crm, dispatche
 
     fake_crm.answer(fail)
 
-    await ActionCheckOrderStatus(crm).run(dispatcher, make_tracker(VERIFIED), {})
+    await ActionCheckOrderStatus(crm).run(dispatcher, make_tracker(VERIFIED), EMPTY_DOMAIN)
 
     assert responses(dispatcher) == ["utter_crm_unavailable"]
 
 
 @pytest.mark.parametrize(
     ("typed", "stored"),
-    [("ORD-104233", "ORD-104233"), ("104233", "ORD-104233"), ("#104233", "ORD-104233"),
-     ("ord 104233", "ORD-104233"), ("order 104233", "ORD-104233")],
+    [
+        ("ORD-104233", "ORD-104233"),
+        ("104233", "ORD-104233"),
+        ("#104233", "ORD-104233"),
+        ("ord 104233", "ORD-104233"),
+        ("order 104233", "ORD-104233"),
+    ],
 )
 def test_order_number_is_normalized(dispatcher, typed, stored):
-    result = ValidateOrderLookupForm().validate_order_number(typed, dispatcher, make_tracker(), {})
+    result = ValidateOrderLookupForm().validate_order_number(typed, dispatcher, make_tracker(), EMPTY_DOMAIN)
     assert result == {"order_number": stored}
     assert dispatcher.messages == []
 
 
 @pytest.mark.parametrize("typed", ["12345", "1234567", "my order", "ORD-12A456", None])
 def test_invalid_order_number_is_reasked(dispatcher, typed):
-    result = ValidateOrderLookupForm().validate_order_number(typed, dispatcher, make_tracker(), {})
+    result = ValidateOrderLookupForm().validate_order_number(typed, dispatcher, make_tracker(), EMPTY_DOMAIN)
     assert result == {"order_number": None}
     assert responses(dispatcher) == ["utter_invalid_order_number"]
 
 
 @pytest.mark.parametrize(
     ("typed", "stored"),
-    [("Alice.Martin@Example.com", "alice.martin@example.com"), (" bob+shop@mail.co.uk. ", "bob+shop@mail.co.uk")],
+    [
+        ("Alice.Martin@Example.com", "alice.martin@example.com"),
+        (" bob+shop@mail.co.uk. ", "bob+shop@mail.co.uk"),
+    ],
 )
 def test_email_is_normalized(dispatcher, typed, stored):
-    result = ValidateOrderLookupForm().validate_email(typed, dispatcher, make_tracker(), {})
+    result = ValidateOrderLookupForm().validate_email(typed, dispatcher, make_tracker(), EMPTY_DOMAIN)
     assert result == {"email": stored}
 
 
 @pytest.mark.parametrize("typed", ["alice", "alice@", "@example.com", "alice@example", "a b@example.com"])
 def test_invalid_email_is_reasked(dispatcher, typed):
-    result = ValidateOrderLookupForm().validate_email(typed, dispatcher, make_tracker(), {})
+    result = ValidateOrderLookupForm().validate_email(typed, dispatcher, make_tracker(), EMPTY_DOMAIN)
     assert result == {"email": None}
     assert responses(dispatcher) == ["utter_invalid_email"]
+
+
+async def test_missing_slots_send_the_customer_back_to_the_form(crm, fake_crm, dispatcher):
+    events = await ActionCheckOrderStatus(crm).run(
+        dispatcher, make_tracker({"order_number": "ORD-100001"}), EMPTY_DOMAIN
+    )
+
+    assert events == [FollowupAction("order_lookup_form")]
+    assert fake_crm.requests == []
 
 
 async def test_unexpected_bug_still_answers_the_customer(crm, fake_crm, dispatcher):
     fake_crm.answer(lambda request: httpx.Response(200, json={"number": "ORD-100001"}))  # missing fields
 
-    events = await ActionCheckOrderStatus(crm).run(dispatcher, make_tracker(VERIFIED), {})
+    events = await ActionCheckOrderStatus(crm).run(dispatcher, make_tracker(VERIFIED), EMPTY_DOMAIN)
 
     assert responses(dispatcher) == ["utter_something_went_wrong"]
     assert events == []

@@ -16,7 +16,11 @@ _sequence = itertools.count(900_001)
 
 async def make_customer(session: AsyncSession, **overrides: Any) -> Customer:
     n = next(_sequence)
-    fields: dict[str, Any] = {"full_name": f"Test Customer {n}", "email": f"customer{n}@example.com", "phone": None}
+    fields: dict[str, Any] = {
+        "full_name": f"Test Customer {n}",
+        "email": f"customer{n}@example.com",
+        "phone": None,
+    }
     fields.update(overrides)
     customer = Customer(**fields)
     session.add(customer)
@@ -42,11 +46,17 @@ async def make_order(
         "currency": "EUR",
         "total_cents": 5980,
         "shipping_address": {
-            "name": customer.full_name, "line1": "1 Test Street", "line2": None,
-            "city": "Lyon", "postal_code": "69002", "country": "FR",
+            "name": customer.full_name,
+            "line1": "1 Test Street",
+            "line2": None,
+            "city": "Lyon",
+            "postal_code": "69002",
+            "country": "FR",
         },
         "placed_at": placed,
-        "items": [OrderItem(sku="TSH-CLASSIC", name="Classic organic T-shirt", quantity=2, unit_price_cents=2990)],
+        "items": [
+            OrderItem(sku="TSH-CLASSIC", name="Classic organic T-shirt", quantity=2, unit_price_cents=2990)
+        ],
         "status_history": [OrderStatusChange(status=OrderStatus.PLACED, changed_at=placed)],
     }
     fields.update(overrides)
@@ -54,8 +64,11 @@ async def make_order(
     if shipped:
         order.shipments.append(
             Shipment(
-                carrier="DHL", tracking_number="DH0000000001", tracking_url="https://carrier.test/DH0000000001",
-                estimated_delivery=date.today() + timedelta(days=2), shipped_at=placed + timedelta(days=1),
+                carrier="DHL",
+                tracking_number="DH0000000001",
+                tracking_url="https://carrier.test/DH0000000001",
+                estimated_delivery=date.today() + timedelta(days=2),
+                shipped_at=placed + timedelta(days=1),
             )
         )
     session.add(order)

@@ -28,7 +28,9 @@ def test_port_in_use_is_one_line(repo_root, tmp_path):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = run_cli(repo_root, "serve", "--port", str(port), CRM_DATABASE_URL=f"sqlite:///{tmp_path}/x.db")
+        result = run_cli(
+            repo_root, "serve", "--port", str(port), CRM_DATABASE_URL=f"sqlite:///{tmp_path}/x.db"
+        )
     assert result.returncode == 1
     assert result.stderr.strip() == f"crm: cannot start: port {port} on 127.0.0.1 is already in use"
 

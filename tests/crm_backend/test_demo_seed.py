@@ -19,8 +19,15 @@ async def _snapshot(session):
         select(Order).options(selectinload(Order.items), selectinload(Order.shipments)).order_by(Order.number)
     )
     return [
-        (o.number, o.email, o.status, o.total_cents, o.placed_at, [(i.sku, i.quantity) for i in o.items],
-         [s.tracking_number for s in o.shipments])
+        (
+            o.number,
+            o.email,
+            o.status,
+            o.total_cents,
+            o.placed_at,
+            [(i.sku, i.quantity) for i in o.items],
+            [s.tracking_number for s in o.shipments],
+        )
         for o in rows.scalars()
     ]
 

@@ -10,10 +10,14 @@ from crm_backend.orders.models import OrderStatus
 from tests.crm_backend.factories import make_customer, make_order
 
 
-async def test_matching_email_returns_status_items_and_tracking(client: httpx.AsyncClient, session: AsyncSession):
+async def test_matching_email_returns_status_items_and_tracking(
+    client: httpx.AsyncClient, session: AsyncSession
+):
     order = await make_order(session, status=OrderStatus.SHIPPED, shipped=True)
 
-    response = await client.post("/api/orders/lookup", json={"order_number": order.number, "email": order.email})
+    response = await client.post(
+        "/api/orders/lookup", json={"order_number": order.number, "email": order.email}
+    )
 
     assert response.status_code == 200
     body = response.json()
@@ -27,7 +31,9 @@ async def test_matching_email_returns_status_items_and_tracking(client: httpx.As
     assert [step["status"] for step in body["status_history"]] == ["placed"]
 
 
-@pytest.mark.parametrize("typed", ["{digits}", "#{digits}", "ord {digits}", "ORD-{digits}", " Order {digits} "])
+@pytest.mark.parametrize(
+    "typed", ["{digits}", "#{digits}", "ord {digits}", "ORD-{digits}", " Order {digits} "]
+)
 async def test_order_number_is_accepted_as_customers_type_it(client, session, typed):
     order = await make_order(session)
     digits = order.number.removeprefix("ORD-")
@@ -44,19 +50,29 @@ async def test_wrong_email_gets_the_same_answer_as_an_unknown_order(client, sess
     order = await make_order(session)
     other = await make_customer(session)
 
-    wrong_email = await client.post("/api/orders/lookup", json={"order_number": order.number, "email": other.email})
-    unknown = await client.post("/api/orders/lookup", json={"order_number": "ORD-999998", "email": order.email})
+    wrong_email = await client.post(
+        "/api/orders/lookup", json={"order_number": order.number, "email": other.email}
+    )
+    unknown = await client.post(
+        "/api/orders/lookup", json={"order_number": "ORD-999998", "email": order.email}
+    )
 
     assert wrong_email.status_code == unknown.status_code == 404
-    assert wrong_email.json() == unknown.json() == {
-        "error": "order_not_found",
-        "detail": "No order matches that order number and email.",
-    }
+    assert (
+        wrong_email.json()
+        == unknown.json()
+        == {
+            "error": "order_not_found",
+            "detail": "No order matches that order number and email.",
+        }
+    )
 
 
 async def test_garbage_order_number_is_not_found_rather_than_an_error(client, session):
     order = await make_order(session)
-    response = await client.post("/api/orders/lookup", json={"order_number": "'; DROP TABLE orders; --", "email": order.email})
+    response = await client.post(
+        "/api/orders/lookup", json={"order_number": "'; DROP TABLE orders; --", "email": order.email}
+    )
     assert response.status_code == 404
 
 

@@ -1,0 +1,48 @@
+"""The Rasa model is keyed by exactly the inputs that shape it."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from devstack.model import model_hash
+from devstack.paths import REPO_ROOT
+
+
+@pytest.fixture
+def bot_copy(tmp_path):
+    """A copy of the model's inputs, safe to edit."""
+    shutil.copytree(REPO_ROOT / "bot" / "data", tmp_path / "bot" / "data")
+    for name in ("bot/config.yml", "bot/domain.yml", "requirements/bot.lock"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(REPO_ROOT / name, tmp_path / name)
+    return tmp_path
+
+
+def test_hash_is_stable_and_matches_the_checkout(bot_copy):
+    assert model_hash(bot_copy) == model_hash(bot_copy) == model_hash(REPO_ROOT)
+
+
+def test_training_data_changes_the_hash(bot_copy):
+    before = model_hash(bot_copy)
+    with (bot_copy / "bot" / "data" / "nlu.yml").open("a") as nlu:
+        nlu.write("\n# a change\n")
+    assert model_hash(bot_copy) != before
+
+
+def test_rasa_version_changes_the_hash_but_test_tools_do_not(bot_copy):
+    lock = bot_copy / "requirements" / "bot.lock"
+    before = model_hash(bot_copy)
+    lock.write_text(lock.read_text() + "some-linter==1.0\n")
+    assert model_hash(bot_copy) == before
+    lock.write_text(lock.read_text().replace("rasa==3.6.21", "rasa==3.6.20"))
+    assert model_hash(bot_copy) != before
+
+
+def test_test_stories_and_endpoints_do_not_change_the_hash(bot_copy):
+    before = model_hash(bot_copy)
+    (bot_copy / "bot" / "tests").mkdir()
+    (bot_copy / "bot" / "tests" / "test_stories.yml").write_text("stories: []\n")
+    (bot_copy / "bot" / "endpoints.yml").write_text("changed: true\n")
+    assert model_hash(bot_copy) == before
