@@ -111,6 +111,27 @@ class Stack:
             reason = (result.stderr.strip().splitlines() or ["no output"])[-1]
             raise ServiceFailed(f"crm {args[0]}: {reason}")
 
+    def _python_service(
+        self,
+        name: str,
+        python: Path,
+        module_args: list[str],
+        env: dict[str, str],
+        port: int,
+        health_path: str,
+        cwd: Path = REPO_ROOT,
+    ) -> Service:
+        """A `python -m ...` service of one of the two environments, healthy when `health_path` answers."""
+        return Service(
+            name=name,
+            command=[str(python), "-m", *module_args],
+            cwd=cwd,
+            env=env,
+            log_path=self.config.log_dir / f"{name}.log",
+            health=http_ok(f"http://{HOST}:{port}{health_path}"),
+            port=port,
+        )
+
     def _start(self, service: Service, timeout: float) -> None:
         self.services.append(service)
         service.start()
@@ -159,86 +180,36 @@ class Stack:
                 redis = self._embedded_redis()
                 self._start(redis, timeout=10)
                 self.redis_url = f"redis://{HOST}:{redis.port}/0"
+            self._run_crm_command("migrate")
             if config.seed_demo_data:
-                self._run_crm_command("migrate")
                 self._run_crm_command("seed")
             env = self._common_env()
+            crm_args = ["crm_backend", "serve", "--host", HOST, "--port", str(config.crm_port)]
             self._start(
-                Service(
-                    name="crm",
-                    command=[
-                        str(CRM_PYTHON),
-                        "-m",
-                        "crm_backend",
-                        "serve",
-                        "--host",
-                        HOST,
-                        "--port",
-                        str(config.crm_port),
-                    ],
-                    cwd=REPO_ROOT,
-                    env=env,
-                    log_path=config.log_dir / "crm.log",
-                    health=http_ok(f"{config.crm_url}/healthz"),
-                    port=config.crm_port,
-                ),
-                timeout=60,
+                self._python_service("crm", CRM_PYTHON, crm_args, env, config.crm_port, "/healthz"), 60
             )
+            actions_args = ["rasa_sdk", "--actions", "actions", "--port", str(config.actions_port)]
             self._start(
-                Service(
-                    name="actions",
-                    command=[
-                        str(BOT_PYTHON),
-                        "-m",
-                        "rasa_sdk",
-                        "--actions",
-                        "actions",
-                        "--port",
-                        str(config.actions_port),
-                    ],
-                    cwd=REPO_ROOT,
-                    env=env,
-                    log_path=config.log_dir / "actions.log",
-                    health=http_ok(f"{config.actions_url}/health"),
-                    port=config.actions_port,
+                self._python_service(
+                    "actions", BOT_PYTHON, actions_args, env, config.actions_port, "/health"
                 ),
-                timeout=60,
+                60,
             )
             rasa_env = {
                 **env,
                 **rasa_redis_env(self.redis_url, config.redis_key_prefix),
                 "ACTION_ENDPOINT_URL": f"{config.actions_url}/webhook",
             }
-            self._start(
-                Service(
-                    name="rasa",
-                    command=[
-                        str(BOT_PYTHON),
-                        "-m",
-                        "rasa",
-                        "run",
-                        "--enable-api",
-                        "--cors",
-                        "*",
-                        "--interface",
-                        HOST,
-                        "--port",
-                        str(config.rasa_port),
-                        "--model",
-                        str(model_file),
-                        "--endpoints",
-                        "endpoints.yml",
-                        "--credentials",
-                        "credentials.yml",
-                    ],
-                    cwd=BOT_DIR,
-                    env=rasa_env,
-                    log_path=config.log_dir / "rasa.log",
-                    health=http_ok(f"{config.rasa_url}/status"),
-                    port=config.rasa_port,
-                ),
-                timeout=180,
+            rasa_args = [
+                "rasa", "run", "--enable-api", "--cors", "*",
+                "--interface", HOST, "--port", str(config.rasa_port), "--model", str(model_file),
+                "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+            ]  # fmt: skip
+            # Loading the TensorFlow model takes most of a minute on two cores.
+            rasa = self._python_service(
+                "rasa", BOT_PYTHON, rasa_args, rasa_env, config.rasa_port, "/status", BOT_DIR
             )
+            self._start(rasa, timeout=180)
         except BaseException:
             self.stop()
             raise
