@@ -7,18 +7,29 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from crm_backend.agents.router import auth_router
+from crm_backend.agents.router import router as agents_router
+from crm_backend.audit.router import router as audit_router
+from crm_backend.conversations.router import router as conversations_router
 from crm_backend.core.config import Settings, get_settings
 from crm_backend.core.database import create_engine, create_session_factory
 from crm_backend.core.errors import install_error_handlers
 from crm_backend.core.middleware import BodySizeLimit
+from crm_backend.customers.router import router as customers_router
+from crm_backend.faq.router import router as faq_router
+from crm_backend.handoffs.router import router as handoffs_router
 from crm_backend.health.router import router as health_router
 from crm_backend.orders.router import router as orders_router
+from crm_backend.tickets.router import router as tickets_router
 
 API_DESCRIPTION = """
-The system of record behind the support assistant: customers, orders and
-(in later releases) tickets, conversations and handoffs.
+The system of record behind the support assistant: customers and their channel
+identities, orders, returns and refunds, tickets, every conversation message,
+handoffs to agents, agents, FAQ articles and the audit log.
 
-Authenticate with `Authorization: Bearer <CRM_SERVICE_TOKEN>`.
+Authenticate with `Authorization: Bearer <token>`: the service token (`CRM_SERVICE_TOKEN`,
+for the bot's action server and integrations) or an agent token from `POST /api/auth/login`.
+Retryable writes accept an `Idempotency-Key` header. Lists take `limit` and `offset`.
 Every error has the body `{"error": <code>, "detail": <explanation>}`.
 """
 
@@ -46,6 +57,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    app.include_router(health_router)
-    app.include_router(orders_router)
+    for router in (
+        health_router,
+        auth_router,
+        agents_router,
+        customers_router,
+        orders_router,
+        tickets_router,
+        conversations_router,
+        handoffs_router,
+        faq_router,
+        audit_router,
+    ):
+        app.include_router(router)
     return app

@@ -1,7 +1,44 @@
 """Every table, imported in one place so Alembic and the relationship registry see them all."""
 
+from crm_backend.agents.models import Agent
+from crm_backend.audit.models import AuditEntry
+from crm_backend.conversations.models import Conversation, Message
 from crm_backend.core.database import Base
-from crm_backend.customers.models import Customer
-from crm_backend.orders.models import Order, OrderItem, OrderStatusChange, Shipment
+from crm_backend.core.sequences import NumberSequence
+from crm_backend.customers.models import (
+    Customer,
+    CustomerAddress,
+    CustomerEmail,
+    CustomerIdentity,
+    CustomerTag,
+)
+from crm_backend.faq.models import FaqArticle
+from crm_backend.handoffs.models import Handoff
+from crm_backend.idempotency.models import IdempotencyRecord
+from crm_backend.orders.models import Order, OrderItem, OrderReturn, OrderStatusChange, Refund, Shipment
+from crm_backend.tickets.models import Ticket, TicketComment
 
-__all__ = ["Base", "Customer", "Order", "OrderItem", "OrderStatusChange", "Shipment"]
+__all__ = [
+    "Agent",
+    "AuditEntry",
+    "Base",
+    "Conversation",
+    "Customer",
+    "CustomerAddress",
+    "CustomerEmail",
+    "CustomerIdentity",
+    "CustomerTag",
+    "FaqArticle",
+    "Handoff",
+    "IdempotencyRecord",
+    "Message",
+    "NumberSequence",
+    "Order",
+    "OrderItem",
+    "OrderReturn",
+    "OrderStatusChange",
+    "Refund",
+    "Shipment",
+    "Ticket",
+    "TicketComment",
+]

@@ -1,4 +1,4 @@
-"""Authentication dependencies: the service bearer token (agents come later)."""
+"""Authentication: the service bearer token, or an agent's access token."""
 
 from __future__ import annotations
 
@@ -8,23 +8,70 @@ from typing import Annotated
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from crm_backend.auth.principal import Principal, PrincipalKind
-from crm_backend.core.dependencies import SettingsDep
-from crm_backend.core.errors import Unauthorized
+from crm_backend.agents import repository as agents
+from crm_backend.agents.models import AgentRole
+from crm_backend.auth.principal import SERVICE_PRINCIPAL, Principal
+from crm_backend.auth.tokens import read_agent_token
+from crm_backend.core.dependencies import SessionDep, SettingsDep
+from crm_backend.core.enums import ActorKind
+from crm_backend.core.errors import DomainError, Unauthorized
 
-_bearer = HTTPBearer(auto_error=False, description="CRM_SERVICE_TOKEN")
+_bearer = HTTPBearer(
+    auto_error=False, description="CRM_SERVICE_TOKEN, or an agent token from /api/auth/login"
+)
 
 
-async def require_service(
+class Forbidden(DomainError):
+    status_code = 403
+    error = "forbidden"
+
+
+async def current_principal(
     settings: SettingsDep,
+    session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """Accept only the configured service token (compared in constant time)."""
-    if credentials is None or not hmac.compare_digest(
-        credentials.credentials.encode(), settings.service_token.encode()
-    ):
+    """Whoever the bearer token names; 401 for anyone else."""
+    if credentials is None:
         raise Unauthorized("A valid bearer token is required.")
-    return Principal(kind=PrincipalKind.SERVICE, name="service")
+    token = credentials.credentials
+    if hmac.compare_digest(token.encode(), settings.service_token.encode()):
+        return SERVICE_PRINCIPAL
+    claims = read_agent_token(token, secret=settings.secret_key)
+    agent = await agents.get(session, claims.agent_id) if claims else None
+    if agent is None or not agent.is_active:
+        raise Unauthorized("A valid bearer token is required.")
+    return Principal(
+        kind=ActorKind.AGENT, id=str(agent.id), agent_id=agent.id, is_admin=agent.role is AgentRole.ADMIN
+    )
 
 
-ServicePrincipal = Annotated[Principal, Depends(require_service)]
+CallerDep = Annotated[Principal, Depends(current_principal)]
+
+
+async def require_service(caller: CallerDep) -> Principal:
+    """Only the service token (the bot's action server and integrations)."""
+    if not caller.is_service:
+        raise Forbidden("This endpoint is for the service token only.")
+    return caller
+
+
+async def require_agent(caller: CallerDep) -> Principal:
+    """Only a logged-in agent."""
+    if not caller.is_agent:
+        raise Forbidden("This endpoint is for agents only.")
+    return caller
+
+
+async def require_admin(caller: CallerDep) -> Principal:
+    """Only an admin agent."""
+    if not caller.is_admin:
+        raise Forbidden("This endpoint is for admins only.")
+    return caller
+
+
+ServiceDep = Annotated[Principal, Depends(require_service)]
+AgentDep = Annotated[Principal, Depends(require_agent)]
+AdminDep = Annotated[Principal, Depends(require_admin)]
+# Kept for the routes written before agents existed.
+ServicePrincipal = ServiceDep

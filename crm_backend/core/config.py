@@ -13,7 +13,13 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # Values shipped in .env.example. They are fine on a laptop and fatal in production,
 # so outside development the settings refuse to load while any secret still has one.
-PLACEHOLDER_SECRETS = frozenset({"", "changeme", "dev-service-token", "dev-secret-key-change-me"})
+PLACEHOLDER_SECRETS = frozenset(
+    {"", "changeme", "dev-service-token", "dev-secret-key-change-me-in-production"}
+)
+
+
+# HS256 wants at least 32 bytes of key (RFC 7518 §3.2).
+MIN_SECRET_LENGTH = 32
 
 
 class Environment(StrEnum):
@@ -32,7 +38,7 @@ class Settings(BaseSettings):
     environment: Environment = Environment.DEVELOPMENT
     database_url: str = f"sqlite:///{REPO_ROOT / 'data' / 'crm.db'}"
     service_token: str = "dev-service-token"
-    secret_key: str = "dev-secret-key-change-me"
+    secret_key: str = "dev-secret-key-change-me-in-production"
     host: str = "127.0.0.1"
     port: int = 8000
     # Requests bigger than this are refused with 413 before they are parsed.
@@ -48,7 +54,7 @@ class Settings(BaseSettings):
             weak = [
                 name
                 for name in ("service_token", "secret_key")
-                if getattr(self, name) in PLACEHOLDER_SECRETS or len(getattr(self, name)) < 16
+                if getattr(self, name) in PLACEHOLDER_SECRETS or len(getattr(self, name)) < MIN_SECRET_LENGTH
             ]
             if weak:
                 names = ", ".join(f"CRM_{n.upper()}" for n in weak)

@@ -6,10 +6,11 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Date, Enum, ForeignKey, Integer, String
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm_backend.core.database import Base
+from crm_backend.core.enums import string_enum
 from crm_backend.core.types import UTCDateTime, utcnow
 from crm_backend.customers.models import Customer
 
@@ -24,15 +25,7 @@ class OrderStatus(StrEnum):
     RETURNED = "returned"
 
 
-# Stored as plain strings (not a native enum) so adding a status is a code change,
-# not an ALTER TYPE migration on PostgreSQL.
-order_status_type = Enum(
-    OrderStatus,
-    native_enum=False,
-    length=20,
-    values_callable=lambda statuses: [s.value for s in statuses],
-    validate_strings=True,
-)
+order_status_type = string_enum(OrderStatus)
 
 
 class Order(Base):
@@ -60,6 +53,12 @@ class Order(Base):
     )
     status_history: Mapped[list[OrderStatusChange]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderStatusChange.id"
+    )
+    returns: Mapped[list[OrderReturn]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="OrderReturn.id"
+    )
+    refunds: Mapped[list[Refund]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="Refund.id"
     )
 
 
@@ -107,3 +106,55 @@ class OrderStatusChange(Base):
     note: Mapped[str | None] = mapped_column(String(500))
 
     order: Mapped[Order] = relationship(back_populates="status_history")
+
+
+class ReturnStatus(StrEnum):
+    REQUESTED = "requested"
+    RECEIVED = "received"
+    REFUNDED = "refunded"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+
+class RefundStatus(StrEnum):
+    PENDING = "pending"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+class OrderReturn(Base):
+    """A return the customer started: the parcel coming back and what happens then."""
+
+    __tablename__ = "order_returns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    status: Mapped[ReturnStatus] = mapped_column(string_enum(ReturnStatus), default=ReturnStatus.REQUESTED)
+    reason: Mapped[str | None] = mapped_column(String(500))
+    # [{"sku": ..., "quantity": ...}]; empty means the whole order.
+    items: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    order: Mapped[Order] = relationship(back_populates="returns")
+
+
+class Refund(Base):
+    """Money going back to the customer, for a return or a cancellation."""
+
+    __tablename__ = "refunds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    return_id: Mapped[int | None] = mapped_column(ForeignKey("order_returns.id", ondelete="SET NULL"))
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[RefundStatus] = mapped_column(string_enum(RefundStatus), default=RefundStatus.PENDING)
+    reason: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    order: Mapped[Order] = relationship(back_populates="refunds")

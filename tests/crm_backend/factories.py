@@ -8,10 +8,31 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm_backend.customers.models import Customer
+from crm_backend.agents.models import Agent, AgentRole
+from crm_backend.auth.passwords import hash_password
+from crm_backend.customers.models import Customer, CustomerEmail
 from crm_backend.orders.models import Order, OrderItem, OrderStatus, OrderStatusChange, Shipment
 
 _sequence = itertools.count(900_001)
+# Hashing with Argon2 is slow on purpose; tests share one hash.
+TEST_PASSWORD = "correct horse battery staple"
+_TEST_PASSWORD_HASH = hash_password(TEST_PASSWORD)
+
+
+async def make_agent(session: AsyncSession, **overrides: Any) -> Agent:
+    n = next(_sequence)
+    fields: dict[str, Any] = {
+        "name": f"Agent {n}",
+        "email": f"agent{n}@example.com",
+        "role": AgentRole.AGENT,
+        "password_hash": _TEST_PASSWORD_HASH,
+        "is_online": True,
+    }
+    fields.update(overrides)
+    agent = Agent(**fields)
+    session.add(agent)
+    await session.flush()
+    return agent
 
 
 async def make_customer(session: AsyncSession, **overrides: Any) -> Customer:
@@ -23,6 +44,8 @@ async def make_customer(session: AsyncSession, **overrides: Any) -> Customer:
     }
     fields.update(overrides)
     customer = Customer(**fields)
+    if customer.email:
+        customer.emails.append(CustomerEmail(email=customer.email))
     session.add(customer)
     await session.flush()
     return customer

@@ -19,8 +19,8 @@ def test_production_accepts_real_secrets():
     settings = Settings(
         _env_file=None,
         environment=Environment.PRODUCTION,
-        service_token="s3rvice-token-with-entropy",
-        secret_key="an0ther-long-random-secret",
+        service_token="s3rvice-token-with-entropy-0123456789",
+        secret_key="an0ther-long-random-secret-0123456789",
     )
     assert settings.environment is Environment.PRODUCTION
 
