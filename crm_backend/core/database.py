@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import MetaData, event
@@ -26,8 +27,8 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def create_engine(async_url: str, *, echo: bool = False) -> AsyncEngine:
-    """An async engine; SQLite gets foreign keys switched on for every connection."""
+def create_engine(async_url: str, *, echo: bool = False, sqlite_foreign_keys: bool = True) -> AsyncEngine:
+    """An async engine; on SQLite with foreign keys on and real transactions (see below)."""
     kwargs: dict[str, Any] = {"echo": echo}
     if async_url.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": 30}
@@ -35,15 +36,26 @@ def create_engine(async_url: str, *, echo: bool = False) -> AsyncEngine:
         kwargs.update(pool_size=20, max_overflow=10, pool_pre_ping=True)
     engine = create_async_engine(async_url, **kwargs)
     if async_url.startswith("sqlite"):
-
-        @event.listens_for(engine.sync_engine, "connect")
-        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.close()
-
+        _make_sqlite_transactional(engine, foreign_keys=sqlite_foreign_keys)
     return engine
+
+
+def _make_sqlite_transactional(engine: AsyncEngine, *, foreign_keys: bool) -> None:
+    # The sqlite3 driver decides on its own when to BEGIN (only before DML), which breaks
+    # SAVEPOINTs and transactional DDL. Per SQLAlchemy's documented recipe we switch that
+    # off and emit BEGIN ourselves whenever SQLAlchemy starts a transaction.
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        # Outside any transaction, so these pragmas take effect.
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -51,6 +63,7 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+@asynccontextmanager
 async def transactional_session(
     factory: async_sessionmaker[AsyncSession],
 ) -> AsyncIterator[AsyncSession]:

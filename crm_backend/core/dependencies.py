@@ -20,9 +20,14 @@ def get_app_settings(request: Request) -> Settings:
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One session and one transaction per request."""
-    async for session in transactional_session(request.app.state.session_factory):
+    # `async with`, not `async for`: an exception thrown into this generator must reach
+    # the context manager at once, so the rollback happens before the error response.
+    async with transactional_session(request.app.state.session_factory) as session:
         yield session
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": the transaction commits (or rolls back) as soon as the endpoint
+# returns, before the response is sent, so a client never sees a 200 for a write that
+# then fails to commit, and its next request always sees the write.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

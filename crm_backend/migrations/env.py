@@ -49,15 +49,10 @@ def _configure(connection: Connection) -> None:
 
 
 async def _run_online() -> None:
-    engine = create_engine(to_async_url(_database_url()))
+    # SQLite batch mode rebuilds a table by copy-and-drop, which foreign keys pointing at
+    # it would forbid: migrate with them off.
+    engine = create_engine(to_async_url(_database_url()), sqlite_foreign_keys=False)
     async with engine.connect() as connection:
-        if connection.dialect.name == "sqlite":
-            # Batch mode rebuilds a table by copy-and-drop, which foreign keys pointing at it
-            # would forbid. The pragma only takes effect outside a transaction, i.e. here.
-            await connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
-            # End the transaction SQLAlchemy opened for the pragma, so Alembic owns (and
-            # commits) the migration's own transaction.
-            await connection.commit()
         await connection.run_sync(_configure)
     await engine.dispose()
 

@@ -2,34 +2,146 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import datetime
+from typing import Annotated, Any
 
-from crm_backend.auth.dependencies import ServicePrincipal
+from fastapi import APIRouter, Query, Request, status
+from fastapi.responses import JSONResponse
+
+from crm_backend.auth.dependencies import CallerDep, ServiceDep
 from crm_backend.core.dependencies import SessionDep
 from crm_backend.core.errors import error_body
-from crm_backend.orders import service
-from crm_backend.orders.schemas import OrderLookup, OrderRead
+from crm_backend.core.pagination import Page, PageDep, fetch_page
+from crm_backend.idempotency.service import IdempotencyKeyDep, fingerprint, run_once
+from crm_backend.orders import repository, service
+from crm_backend.orders.models import OrderStatus
+from crm_backend.orders.schemas import (
+    AddressChange,
+    CancelRequest,
+    OrderLookup,
+    OrderRead,
+    OrderSummary,
+    ReturnRead,
+    ReturnRequest,
+)
 
 router = APIRouter(prefix="/api/orders", tags=["orders"])
 
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {
+        "description": "No order matches",
+        "content": {"application/json": {"example": error_body("order_not_found", "No order matches ...")}},
+    }
+}
+
+
+@router.get("", response_model=Page[OrderSummary])
+async def list_orders(
+    session: SessionDep,
+    page: PageDep,
+    _caller: CallerDep,
+    status: OrderStatus | None = None,
+    customer_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    email: Annotated[str | None, Query(max_length=320)] = None,
+    placed_from: datetime | None = None,
+    placed_to: datetime | None = None,
+) -> Page[OrderSummary]:
+    """Orders, newest first, filtered by status, customer, email or date."""
+    statement = repository.filtered(
+        status=status, customer_id=customer_id, email=email, placed_from=placed_from, placed_to=placed_to
+    )
+    items, total = await fetch_page(session, statement, page)
+    return Page(
+        items=[OrderSummary.model_validate(o) for o in items],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.post("/lookup", response_model=OrderRead, responses=_NOT_FOUND)
+async def lookup_order(payload: OrderLookup, session: SessionDep, _caller: ServiceDep) -> OrderRead:
+    """Verify an order by number + email (or a verified customer id) and return it."""
+    order = await service.verify_order_owner(session, order_number=payload.order_number, proof=payload)
+    return service.to_read(order)
+
+
+@router.get("/{order_number}", response_model=OrderRead, responses=_NOT_FOUND)
+async def get_order(order_number: str, session: SessionDep, _caller: CallerDep) -> OrderRead:
+    """One order with items, tracking, history, returns and refunds."""
+    return service.to_read(await service.get_order(session, order_number))
+
+
+@router.post("/{order_number}/cancel", response_model=OrderRead, responses=_NOT_FOUND)
+async def cancel_order(
+    order_number: str,
+    payload: CancelRequest,
+    request: Request,
+    session: SessionDep,
+    caller: CallerDep,
+    idempotency_key: IdempotencyKeyDep = None,
+) -> JSONResponse:
+    """Cancel an order before it ships; refused with the reason (409) once it has shipped."""
+
+    async def cancel() -> OrderRead:
+        order = await service.cancel_order(
+            session, order_number=order_number, proof=payload, reason=payload.reason, actor=caller
+        )
+        return service.to_read(order)
+
+    return await run_once(
+        session,
+        principal=caller,
+        key=idempotency_key,
+        request_fingerprint=fingerprint("POST", request.url.path, payload),
+        status_code=status.HTTP_200_OK,
+        work=cancel,
+    )
+
+
+@router.put("/{order_number}/shipping-address", response_model=OrderRead, responses=_NOT_FOUND)
+async def change_shipping_address(
+    order_number: str, payload: AddressChange, session: SessionDep, caller: CallerDep
+) -> OrderRead:
+    """Change the shipping address; refused (409) once the order has shipped."""
+    order = await service.change_shipping_address(
+        session, order_number=order_number, proof=payload, address=payload.address, actor=caller
+    )
+    return service.to_read(order)
+
 
 @router.post(
-    "/lookup",
-    response_model=OrderRead,
-    responses={
-        404: {
-            "description": "No order matches",
-            "content": {
-                "application/json": {
-                    "example": error_body("order_not_found", "No order matches that order number and email.")
-                }
-            },
-        }
-    },
+    "/{order_number}/returns",
+    response_model=ReturnRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=_NOT_FOUND,
 )
-async def lookup_order(payload: OrderLookup, session: SessionDep, _caller: ServicePrincipal) -> OrderRead:
-    """Verify an order by number + email and return its status, items and tracking."""
-    order = await service.verify_order_owner(
-        session, order_number=payload.order_number, email=str(payload.email)
+async def start_return(
+    order_number: str,
+    payload: ReturnRequest,
+    request: Request,
+    session: SessionDep,
+    caller: CallerDep,
+    idempotency_key: IdempotencyKeyDep = None,
+) -> JSONResponse:
+    """Start a return for a delivered order within the return window."""
+
+    async def open_return() -> ReturnRead:
+        order_return = await service.start_return(
+            session,
+            order_number=order_number,
+            proof=payload,
+            reason=payload.reason,
+            items=payload.items,
+            actor=caller,
+        )
+        return ReturnRead.model_validate(order_return)
+
+    return await run_once(
+        session,
+        principal=caller,
+        key=idempotency_key,
+        request_fingerprint=fingerprint("POST", request.url.path, payload),
+        status_code=status.HTTP_201_CREATED,
+        work=open_return,
     )
-    return OrderRead.model_validate(order)

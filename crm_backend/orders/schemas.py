@@ -3,28 +3,76 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
-from crm_backend.orders.models import OrderStatus
+from crm_backend.orders.models import OrderStatus, RefundStatus, ReturnStatus
 
 
 class Address(BaseModel):
     """A postal address."""
 
-    name: str = Field(max_length=200)
-    line1: str = Field(max_length=200)
+    name: str = Field(min_length=1, max_length=200)
+    line1: str = Field(min_length=1, max_length=200)
     line2: str | None = Field(default=None, max_length=200)
-    city: str = Field(max_length=100)
-    postal_code: str = Field(max_length=20)
-    country: str = Field(min_length=2, max_length=2, description="ISO 3166-1 alpha-2")
+    city: str = Field(min_length=1, max_length=100)
+    postal_code: str = Field(min_length=1, max_length=20)
+    country: str = Field(
+        min_length=2, max_length=2, pattern="^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2"
+    )
 
 
-class OrderLookup(BaseModel):
-    """Prove ownership of an order: its number plus the email given at checkout."""
+class OwnershipProof(BaseModel):
+    """How the bot proves the customer owns an order: the email on it, or a verified customer id.
+
+    Agents need no proof; the service token must send exactly one.
+    """
+
+    email: EmailStr | None = Field(default=None, max_length=320)
+    customer_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+
+    @model_validator(mode="after")
+    def _at_most_one(self) -> OwnershipProof:
+        if self.email is not None and self.customer_id is not None:
+            raise ValueError("give either email or customer_id, not both")
+        return self
+
+    @property
+    def given(self) -> bool:
+        return self.email is not None or self.customer_id is not None
+
+
+class OrderLookup(OwnershipProof):
+    """Prove ownership of an order: its number plus the checkout email (or a verified customer id)."""
 
     order_number: str = Field(min_length=1, max_length=40, examples=["ORD-100001"])
-    email: EmailStr = Field(max_length=320, examples=["alice.martin@example.com"])
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> OrderLookup:
+        if not self.given:
+            raise ValueError("give the email on the order or the customer_id")
+        return self
+
+
+class CancelRequest(OwnershipProof):
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class AddressChange(OwnershipProof):
+    address: Address
+
+
+class ReturnItem(BaseModel):
+    sku: str = Field(min_length=1, max_length=64)
+    quantity: int = Field(ge=1, le=1000)
+
+
+class ReturnRequest(OwnershipProof):
+    reason: str | None = Field(default=None, max_length=500)
+    items: list[ReturnItem] = Field(
+        default_factory=list, max_length=100, description="Empty: the whole order"
+    )
 
 
 class OrderItemRead(BaseModel):
@@ -55,19 +103,52 @@ class OrderStatusChangeRead(BaseModel):
     note: str | None
 
 
-class OrderRead(BaseModel):
-    """An order with everything support needs to answer "where is it?"."""
+class ReturnRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    number: str
+    status: ReturnStatus
+    reason: str | None
+    items: list[dict[str, Any]]
+    requested_at: datetime
+    received_at: datetime | None
+    resolved_at: datetime | None
+
+
+class RefundRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    amount_cents: int
+    currency: str
+    status: RefundStatus
+    reason: str | None
+    created_at: datetime
+    completed_at: datetime | None
+
+
+class OrderSummary(BaseModel):
+    """An order in a list."""
 
     model_config = ConfigDict(from_attributes=True)
 
     number: str
     customer_id: int
-    email: str
     status: OrderStatus
     currency: str
     total_cents: int
-    shipping_address: Address
     placed_at: datetime
+
+
+class OrderRead(OrderSummary):
+    """An order with everything support needs: items, parcels, history, returns and refunds."""
+
+    email: str
+    shipping_address: Address
     items: list[OrderItemRead]
     shipments: list[ShipmentRead]
     status_history: list[OrderStatusChangeRead]
+    returns: list[ReturnRead]
+    refunds: list[RefundRead]
+    can_cancel: bool
+    return_window_ends: datetime | None

@@ -95,7 +95,7 @@ def app(
     async def test_session() -> AsyncIterator[AsyncSession]:
         # Data arranged through `session` must be visible to the request.
         await session.flush()
-        async for request_session in transactional_session(session_factory):
+        async with transactional_session(session_factory) as request_session:
             yield request_session
 
     app.dependency_overrides[get_session] = test_session

@@ -57,8 +57,10 @@ async def make_order(
     customer: Customer | None = None,
     status: OrderStatus = OrderStatus.PAID,
     shipped: bool = False,
+    delivered_days_ago: int | None = None,
     **overrides: Any,
 ) -> Order:
+    """An order; `shipped` adds a parcel, `delivered_days_ago` a delivered one (and that status)."""
     customer = customer or await make_customer(session)
     placed = datetime.now(UTC) - timedelta(days=3)
     fields: dict[str, Any] = {
@@ -84,6 +86,17 @@ async def make_order(
     }
     fields.update(overrides)
     order = Order(**fields)
+    if delivered_days_ago is not None:
+        delivered = datetime.now(UTC) - timedelta(days=delivered_days_ago)
+        order.status = OrderStatus.DELIVERED
+        order.placed_at = delivered - timedelta(days=3)
+        order.status_history.append(OrderStatusChange(status=OrderStatus.DELIVERED, changed_at=delivered))
+        order.shipments.append(
+            Shipment(
+                carrier="UPS", tracking_number="UP0000000002", tracking_url=None,
+                estimated_delivery=delivered.date(), shipped_at=delivered - timedelta(days=2), delivered_at=delivered,
+            )
+        )  # fmt: skip
     if shipped:
         order.shipments.append(
             Shipment(

@@ -68,6 +68,26 @@ async def test_wrong_email_gets_the_same_answer_as_an_unknown_order(client, sess
     )
 
 
+async def test_a_verified_customer_id_works_instead_of_the_email(client, session):
+    order = await make_order(session)
+    other = await make_customer(session)
+
+    mine = await client.post(
+        "/api/orders/lookup", json={"order_number": order.number, "customer_id": order.customer_id}
+    )
+    theirs = await client.post(
+        "/api/orders/lookup", json={"order_number": order.number, "customer_id": other.id}
+    )
+    both = await client.post(
+        "/api/orders/lookup",
+        json={"order_number": order.number, "customer_id": order.customer_id, "email": order.email},
+    )
+
+    assert mine.status_code == 200
+    assert theirs.status_code == 404
+    assert both.status_code == 422
+
+
 async def test_garbage_order_number_is_not_found_rather_than_an_error(client, session):
     order = await make_order(session)
     response = await client.post(
