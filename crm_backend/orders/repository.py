@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from crm_backend.orders.models import Order, OrderStatus
 
 # An order is almost always shown with its lines, parcels, history, returns and refunds.
-_FULL_ORDER = (
+FULL_ORDER = (
     selectinload(Order.items),
     selectinload(Order.shipments),
     selectinload(Order.status_history),
@@ -23,7 +23,7 @@ _FULL_ORDER = (
 
 async def get_by_number(session: AsyncSession, number: str) -> Order | None:
     """The order with this canonical number, with everything shown alongside it loaded."""
-    result = await session.execute(select(Order).where(Order.number == number).options(*_FULL_ORDER))
+    result = await session.execute(select(Order).where(Order.number == number).options(*FULL_ORDER))
     return result.scalar_one_or_none()
 
 
