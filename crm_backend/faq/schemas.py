@@ -1,0 +1,56 @@
+"""FAQ article payloads."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints
+
+ArticleId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,79}$")]
+FaqTag = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=40)]
+Phrase = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+class ArticleLink(BaseModel):
+    title: str = Field(min_length=1, max_length=200)
+    url: HttpUrl
+
+
+class ArticleFields(BaseModel):
+    question: str = Field(min_length=3, max_length=500)
+    answer: str = Field(min_length=1, max_length=20_000, description="Markdown")
+    alternatives: list[Phrase] = Field(default_factory=list, max_length=50)
+    tags: list[FaqTag] = Field(default_factory=list, max_length=20)
+    links: list[ArticleLink] = Field(default_factory=list, max_length=20)
+
+
+class ArticleCreate(ArticleFields):
+    id: ArticleId | None = Field(default=None, description="Derived from the question when omitted")
+
+
+class ArticleUpdate(BaseModel):
+    """Fields to change; omitted ones stay as they are. is_active=false retires the article."""
+
+    question: str | None = Field(default=None, min_length=3, max_length=500)
+    answer: str | None = Field(default=None, min_length=1, max_length=20_000)
+    alternatives: list[Phrase] | None = Field(default=None, max_length=50)
+    tags: list[FaqTag] | None = Field(default=None, max_length=20)
+    links: list[ArticleLink] | None = Field(default=None, max_length=20)
+    is_active: bool | None = None
+
+
+class ArticleRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    question: str
+    answer: str
+    alternatives: list[str]
+    tags: list[str]
+    links: list[dict[str, str]]
+    version: int
+    is_active: bool
+    created_at: datetime
+    updated_at: datetime
+    retired_at: datetime | None
