@@ -14,7 +14,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm_backend.customers.models import Customer
+from crm_backend.customers.models import Customer, CustomerEmail
+from crm_backend.customers.repository import phone_digits
+from crm_backend.demo.support_seed import seed_support_history
 from crm_backend.orders.models import Order, OrderItem, OrderStatus, OrderStatusChange, Shipment
 from crm_backend.orders.numbers import format_order_number
 
@@ -216,6 +218,16 @@ def _status_for_age(rng: random.Random, age_days: int) -> OrderStatus:
     return OrderStatus.RETURNED if rng.random() < 0.05 else OrderStatus.DELIVERED
 
 
+def _customer(name: str, email: str, phone: str | None) -> Customer:
+    return Customer(
+        full_name=name,
+        email=email,
+        phone=phone,
+        phone_digits=phone_digits(phone),
+        emails=[CustomerEmail(email=email)],
+    )
+
+
 async def seed_demo_data(
     session: AsyncSession, *, anchor: date | None = None, customers: int = 300, orders: int = 2500
 ) -> bool:
@@ -226,7 +238,7 @@ async def seed_demo_data(
     anchor = anchor or datetime.now(UTC).date()
     rng = random.Random(SEED)
 
-    demo_customer = Customer(full_name="Alice Martin", email=DEMO_CUSTOMER_EMAIL, phone="+33 6 12 34 56 78")
+    demo_customer = _customer("Alice Martin", DEMO_CUSTOMER_EMAIL, "+33 6 12 34 56 78")
     people = [demo_customer]
     used_emails = {DEMO_CUSTOMER_EMAIL}
     while len(people) < customers:
@@ -236,7 +248,7 @@ async def seed_demo_data(
             continue
         used_emails.add(email)
         phone = f"+49 151 {rng.randint(1000000, 9999999)}" if rng.random() < 0.7 else None
-        people.append(Customer(full_name=f"{first} {last}", email=email, phone=phone))
+        people.append(_customer(f"{first} {last}", email, phone))
     session.add_all(people)
 
     # The hand-picked demo orders come first, so their numbers are stable.
@@ -265,4 +277,5 @@ async def seed_demo_data(
             )
         )
     await session.flush()
+    await seed_support_history(session, rng=rng, customers=people, anchor=anchor, scale=orders)
     return True

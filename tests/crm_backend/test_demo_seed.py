@@ -7,7 +7,11 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from crm_backend.agents.models import Agent
+from crm_backend.conversations.models import Conversation
 from crm_backend.customers.models import Customer
+from crm_backend.demo.support_seed import DEMO_LOGINS
+from crm_backend.tickets.models import Ticket, TicketStatus
 from crm_backend.demo.seed import DEMO_ORDERS, seed_demo_data
 from crm_backend.orders.models import Order, OrderStatus
 
@@ -51,6 +55,12 @@ async def test_seed_covers_every_status_and_the_readme_orders(session):
     statuses = set((await session.scalars(select(Order.status).distinct())).all())
     assert customers == 300
     assert statuses == set(OrderStatus)
+    agents = {a.email: a.role.value for a in (await session.scalars(select(Agent))).all()}
+    assert agents == {login.email: login.role.value for login in DEMO_LOGINS}
+    channels = set((await session.scalars(select(Conversation.channel).distinct())).all())
+    assert len(channels) >= 3
+    ticket_statuses = set((await session.scalars(select(Ticket.status).distinct())).all())
+    assert ticket_statuses == set(TicketStatus)
     for demo in DEMO_ORDERS:
         order = await session.scalar(select(Order).where(Order.number == demo.number))
         assert order is not None
@@ -60,3 +70,13 @@ async def test_seed_covers_every_status_and_the_readme_orders(session):
 async def test_seed_leaves_a_populated_database_alone(session):
     assert await seed_demo_data(session, anchor=ANCHOR, customers=5, orders=10)
     assert not await seed_demo_data(session, anchor=ANCHOR, customers=5, orders=10)
+
+
+async def test_demo_logins_work(anonymous_client, session):
+    assert await seed_demo_data(session, anchor=ANCHOR, customers=5, orders=10)
+    for login in DEMO_LOGINS:
+        response = await anonymous_client.post(
+            "/api/auth/login", json={"email": login.email, "password": login.password}
+        )
+        assert response.status_code == 200
+        assert response.json()["agent"]["role"] == login.role.value
