@@ -14,7 +14,7 @@ from crm_backend.conversations.router import router as conversations_router
 from crm_backend.core.config import Settings, get_settings
 from crm_backend.core.database import create_engine, create_session_factory
 from crm_backend.core.errors import install_error_handlers
-from crm_backend.core.middleware import BodySizeLimit
+from crm_backend.core.middleware import RequestGuard
 from crm_backend.customers.router import router as customers_router
 from crm_backend.faq.router import router as faq_router
 from crm_backend.handoffs.router import router as handoffs_router
@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestGuard, max_bytes=settings.max_body_bytes)
     for router in (
         health_router,
         auth_router,

@@ -1,14 +1,23 @@
-"""ASGI middleware that runs before routing."""
+"""ASGI middleware that vets requests before routing."""
 
 from __future__ import annotations
 
 import json
+import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+# A NUL can't be stored in PostgreSQL text: refuse it at the door rather than fail later.
+_ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000", re.IGNORECASE)
+_URL_NUL = re.compile(rb"%00")
 
-class BodySizeLimit:
-    """Refuse request bodies over `max_bytes` with 413, whether or not Content-Length is sent."""
+
+class RequestGuard:
+    """Refuse oversized bodies (413) and NUL characters anywhere in the request (422).
+
+    The body is read whole (JSON APIs parse it whole anyway), checked, then replayed to
+    the app, whether or not the client sent a Content-Length.
+    """
 
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
         self.app = app
@@ -20,48 +29,46 @@ class BodySizeLimit:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await self._refuse(send)
+            await _refuse(send, 413, "payload_too_large", f"Request bodies are limited to {self.max_bytes} bytes.")
+            return
+        raw_path = scope.get("raw_path") or scope["path"].encode()
+        if _URL_NUL.search(scope.get("query_string", b"")) or _URL_NUL.search(raw_path) or "\x00" in scope["path"]:
+            await _refuse(send, 422, "validation_error", "NUL characters are not allowed.")
             return
 
-        received = 0
-        response_started = False
-
-        async def limited_receive() -> Message:
-            nonlocal received
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
             message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise _BodyTooLarge
-            return message
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await _refuse(send, 413, "payload_too_large", f"Request bodies are limited to {self.max_bytes} bytes.")
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        if b"\x00" in body or _ESCAPED_NUL.search(body):
+            await _refuse(send, 422, "validation_error", "NUL characters are not allowed.")
+            return
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal response_started
-            response_started = response_started or message["type"] == "http.response.start"
-            await send(message)
+        replayed = False
 
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _BodyTooLarge:
-            if not response_started:
-                await self._refuse(send)
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
 
-    async def _refuse(self, send: Send) -> None:
-        body = json.dumps(
-            {"error": "payload_too_large", "detail": f"Request bodies are limited to {self.max_bytes} bytes."}
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await self.app(scope, replay, send)
 
 
-class _BodyTooLarge(Exception):
-    pass
+async def _refuse(send: Send, status: int, error: str, detail: str) -> None:
+    body = json.dumps({"error": error, "detail": detail}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
