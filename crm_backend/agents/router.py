@@ -19,6 +19,7 @@ from crm_backend.agents.schemas import (
 from crm_backend.auth.dependencies import AdminDep, AgentDep, CallerDep
 from crm_backend.core.dependencies import SessionDep, SettingsDep
 from crm_backend.core.pagination import Page, PageDep, fetch_page
+from crm_backend.core.params import IdPath
 
 auth_router = APIRouter(prefix="/api/auth", tags=["auth"])
 router = APIRouter(prefix="/api/agents", tags=["agents"])
@@ -65,7 +66,7 @@ async def create_agent(payload: AgentCreate, session: SessionDep, admin: AdminDe
 
 @router.patch("/{agent_id}", response_model=AgentRead)
 async def update_agent(
-    agent_id: int, payload: AgentUpdate, session: SessionDep, admin: AdminDep
+    agent_id: IdPath, payload: AgentUpdate, session: SessionDep, admin: AdminDep
 ) -> AgentRead:
     """Rename, change role, deactivate or reset the password of an agent (admins only)."""
     return AgentRead.model_validate(

@@ -11,6 +11,7 @@ from crm_backend.auth.principal import Principal
 from crm_backend.core.dependencies import SessionDep
 from crm_backend.core.errors import DomainError
 from crm_backend.core.pagination import Page, PageDep, fetch_page
+from crm_backend.core.params import IdPath
 from crm_backend.customers import merging, privacy, repository, service
 from crm_backend.customers.schemas import (
     AddressIn,
@@ -71,14 +72,14 @@ async def resolve_customer(
 
 
 @router.get("/{customer_id}", response_model=CustomerRead)
-async def get_customer(customer_id: int, session: SessionDep, _caller: CallerDep) -> CustomerRead:
+async def get_customer(customer_id: IdPath, session: SessionDep, _caller: CallerDep) -> CustomerRead:
     """A customer with emails, addresses, identities and tags."""
     return service.to_read(await service.get_customer(session, customer_id))
 
 
 @router.patch("/{customer_id}", response_model=CustomerRead)
 async def update_customer(
-    customer_id: int, payload: CustomerUpdate, session: SessionDep, caller: CallerDep
+    customer_id: IdPath, payload: CustomerUpdate, session: SessionDep, caller: CallerDep
 ) -> CustomerRead:
     """Update contact details and preferences (audited)."""
     return service.to_read(
@@ -88,7 +89,7 @@ async def update_customer(
 
 @router.post("/{customer_id}/emails", response_model=CustomerRead)
 async def add_email(
-    customer_id: int, payload: EmailAdd, session: SessionDep, caller: CallerDep
+    customer_id: IdPath, payload: EmailAdd, session: SessionDep, caller: CallerDep
 ) -> CustomerRead:
     """Attach another email address."""
     await service.add_email(session, customer_id=customer_id, email=str(payload.email), actor=caller)
@@ -97,7 +98,7 @@ async def add_email(
 
 @router.post("/{customer_id}/addresses", response_model=CustomerRead)
 async def add_address(
-    customer_id: int, payload: AddressIn, session: SessionDep, caller: CallerDep
+    customer_id: IdPath, payload: AddressIn, session: SessionDep, caller: CallerDep
 ) -> CustomerRead:
     """Add a postal address."""
     await service.add_address(session, customer_id=customer_id, address=payload, actor=caller)
@@ -106,7 +107,7 @@ async def add_address(
 
 @router.post("/{customer_id}/identities", response_model=CustomerRead)
 async def add_identity(
-    customer_id: int, payload: IdentityIn, session: SessionDep, caller: CallerDep
+    customer_id: IdPath, payload: IdentityIn, session: SessionDep, caller: CallerDep
 ) -> CustomerRead:
     """Link a channel identity (web session, Messenger PSID, Telegram chat id, phone)."""
     await service.add_identity(session, customer_id=customer_id, identity=payload, actor=caller)
@@ -115,7 +116,7 @@ async def add_identity(
 
 @router.get("/{customer_id}/duplicates", response_model=list[DuplicateCandidate])
 async def find_duplicates(
-    customer_id: int, session: SessionDep, _agent: AgentDep
+    customer_id: IdPath, session: SessionDep, _agent: AgentDep
 ) -> list[DuplicateCandidate]:
     """Other records that are probably the same person (same name or phone)."""
     return await merging.find_duplicates(session, customer_id=customer_id)
@@ -123,7 +124,7 @@ async def find_duplicates(
 
 @router.post("/{customer_id}/merge", response_model=CustomerRead)
 async def merge_customers(
-    customer_id: int, payload: MergeRequest, session: SessionDep, agent: AgentDep
+    customer_id: IdPath, payload: MergeRequest, session: SessionDep, agent: AgentDep
 ) -> CustomerRead:
     """Fold a duplicate into this customer (agents only; audited)."""
     merged = await merging.merge_customers(
@@ -141,12 +142,12 @@ def _privacy_caller(caller: Principal) -> Principal:
 
 
 @router.get("/{customer_id}/export")
-async def export_customer(customer_id: int, session: SessionDep, caller: CallerDep) -> dict[str, Any]:
+async def export_customer(customer_id: IdPath, session: SessionDep, caller: CallerDep) -> dict[str, Any]:
     """Everything held about the customer, as JSON (admins and service; audited)."""
     return await privacy.export_customer(session, customer_id=customer_id, actor=_privacy_caller(caller))
 
 
 @router.post("/{customer_id}/erase", response_model=dict[str, int])
-async def erase_customer(customer_id: int, session: SessionDep, admin: AdminDep) -> dict[str, int]:
+async def erase_customer(customer_id: IdPath, session: SessionDep, admin: AdminDep) -> dict[str, int]:
     """Erase the customer's personal data; orders stay, anonymised, for accounting (admins; audited)."""
     return await privacy.erase_customer(session, customer_id=customer_id, actor=admin)
