@@ -29,10 +29,10 @@ class RequestGuard:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await _refuse(send, 413, "payload_too_large", f"Request bodies are limited to {self.max_bytes} bytes.")
+            await self._too_large(send)
             return
-        raw_path = scope.get("raw_path") or scope["path"].encode()
-        if _URL_NUL.search(scope.get("query_string", b"")) or _URL_NUL.search(raw_path) or "\x00" in scope["path"]:
+        raw_url = (scope.get("raw_path") or scope["path"].encode()) + b"?" + scope.get("query_string", b"")
+        if _URL_NUL.search(raw_url) or "\x00" in scope["path"]:
             await _refuse(send, 422, "validation_error", "NUL characters are not allowed.")
             return
 
@@ -46,7 +46,7 @@ class RequestGuard:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                await _refuse(send, 413, "payload_too_large", f"Request bodies are limited to {self.max_bytes} bytes.")
+                await self._too_large(send)
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)
@@ -65,6 +65,10 @@ class RequestGuard:
             return await receive()
 
         await self.app(scope, replay, send)
+
+    async def _too_large(self, send: Send) -> None:
+        detail = f"Request bodies are limited to {self.max_bytes} bytes."
+        await _refuse(send, 413, "payload_too_large", detail)
 
 
 async def _refuse(send: Send, status: int, error: str, detail: str) -> None:

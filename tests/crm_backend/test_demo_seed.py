@@ -10,10 +10,10 @@ from sqlalchemy.orm import selectinload
 from crm_backend.agents.models import Agent
 from crm_backend.conversations.models import Conversation
 from crm_backend.customers.models import Customer
-from crm_backend.demo.support_seed import DEMO_LOGINS
-from crm_backend.tickets.models import Ticket, TicketStatus
 from crm_backend.demo.seed import DEMO_ORDERS, seed_demo_data
+from crm_backend.demo.support_seed import DEMO_LOGINS
 from crm_backend.orders.models import Order, OrderStatus
+from crm_backend.tickets.models import Ticket, TicketStatus
 
 ANCHOR = date(2026, 1, 15)
 

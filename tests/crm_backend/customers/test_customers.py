@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from crm_backend.customers.models import Customer
 from tests.crm_backend.factories import make_customer, make_order
 
 

@@ -204,7 +204,8 @@ async def test_lookup_shows_the_return_window_and_refunds(client, session):
     body = response.json()
     assert body["can_cancel"] is False
     assert body["return_window_ends"] is not None
-    assert body["refunds"] == [] and body["returns"] == []
+    assert body["refunds"] == []
+    assert body["returns"] == []
 
 
 async def test_orders_are_listed_with_filters_and_pagination(agent_client, session):
