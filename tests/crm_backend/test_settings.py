@@ -40,3 +40,8 @@ def test_development_runs_on_the_example_defaults():
 )
 def test_database_urls_get_their_async_driver(plain, async_url):
     assert to_async_url(plain) == async_url
+
+
+def test_test_and_staging_environments_also_refuse_placeholders():
+    with pytest.raises(ValidationError, match="outside development"):
+        Settings(_env_file=None, environment=Environment.TEST)
