@@ -55,7 +55,9 @@ def _make_sqlite_transactional(engine: AsyncEngine, *, foreign_keys: bool) -> No
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # IMMEDIATE: take the write lock at the start. A deferred transaction that reads and
+        # then writes cannot wait for a busy lock and fails at once with "database is locked".
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 import schemathesis
@@ -95,7 +96,7 @@ def admin_token() -> Iterator[str]:
             APP_SLOT.app = previous
 
 
-def _assert_no_server_error(case: schemathesis.Case, token: str) -> None:
+def _assert_no_server_error(case: schemathesis.Case[Any], token: str) -> None:
     response = case.call(headers={"Authorization": f"Bearer {token}"})
     where = f"{case.method} {case.formatted_path}"
     assert response.status_code < 500, f"{where} -> {response.status_code}: {response.text[:300]}"
@@ -104,10 +105,10 @@ def _assert_no_server_error(case: schemathesis.Case, token: str) -> None:
 
 
 @schema.parametrize()
-def test_no_input_causes_a_server_error_for_the_service(case: schemathesis.Case, admin_token: str) -> None:
+def test_no_input_causes_a_server_error_for_the_service(case: schemathesis.Case[Any], admin_token: str) -> None:
     _assert_no_server_error(case, SERVICE_TOKEN)
 
 
 @schema.parametrize()
-def test_no_input_causes_a_server_error_for_an_admin(case: schemathesis.Case, admin_token: str) -> None:
+def test_no_input_causes_a_server_error_for_an_admin(case: schemathesis.Case[Any], admin_token: str) -> None:
     _assert_no_server_error(case, admin_token)
