@@ -20,7 +20,8 @@ from crm_backend.conversations.schemas import (
 )
 from crm_backend.core.errors import Conflict, NotFound
 from crm_backend.core.types import utcnow
-from crm_backend.handoffs.service import CustomerNotFound, note_agent_reply
+from crm_backend.customers.service import CustomerNotFound
+from crm_backend.handoffs.service import note_agent_reply
 
 # How many messages the conversation view carries; older ones are paged through /messages.
 LATEST_MESSAGES = 200

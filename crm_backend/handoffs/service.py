@@ -17,6 +17,7 @@ from crm_backend.conversations.models import ConversationStatus
 from crm_backend.core.errors import Conflict, NotFound
 from crm_backend.core.pagination import Page, PageParams, fetch_page
 from crm_backend.core.types import utcnow
+from crm_backend.customers.service import CustomerNotFound
 from crm_backend.handoffs import repository
 from crm_backend.handoffs.models import Handoff, HandoffReason, HandoffStatus
 from crm_backend.handoffs.schemas import (
@@ -34,10 +35,6 @@ OPEN_STATUSES = frozenset(repository.OPEN_STATUSES)
 
 class HandoffNotFound(NotFound):
     error = "handoff_not_found"
-
-
-class CustomerNotFound(NotFound):
-    error = "customer_not_found"
 
 
 class HandoffAlreadyClaimed(Conflict):

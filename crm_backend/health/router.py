@@ -11,6 +11,12 @@ from crm_backend.core.dependencies import SessionDep
 router = APIRouter(tags=["health"])
 
 
+@router.get("/livez")
+async def livez() -> dict[str, str]:
+    """Alive when the process answers; touches nothing else, so a slow database never restarts it."""
+    return {"status": "ok"}
+
+
 @router.get("/healthz")
 async def healthz(session: SessionDep) -> JSONResponse:
     """Healthy when the database answers."""

@@ -14,10 +14,12 @@ from crm_backend.agents import repository as agents
 from crm_backend.agents.service import AgentNotFound
 from crm_backend.audit.service import diff, record
 from crm_backend.auth.principal import Principal
+from crm_backend.conversations.service import ConversationNotFound
 from crm_backend.core.enums import ActorKind
 from crm_backend.core.errors import Conflict, DomainError, NotFound
 from crm_backend.core.sequences import next_number
 from crm_backend.core.types import utcnow
+from crm_backend.customers.service import CustomerNotFound
 from crm_backend.orders.models import Order
 from crm_backend.orders.numbers import normalize_order_number
 from crm_backend.orders.service import OrderNotFound
@@ -56,14 +58,6 @@ TICKET_NUMBER = re.compile(r"^TCK-\d{6,10}$")
 
 class TicketNotFound(NotFound):
     error = "ticket_not_found"
-
-
-class CustomerNotFound(NotFound):
-    error = "customer_not_found"
-
-
-class ConversationNotFound(NotFound):
-    error = "conversation_not_found"
 
 
 class OrderNotOwned(Conflict):
