@@ -18,7 +18,7 @@ from crm_backend.agents.schemas import (
 )
 from crm_backend.auth.dependencies import AdminDep, AgentDep, CallerDep
 from crm_backend.core.dependencies import SessionDep, SettingsDep
-from crm_backend.core.pagination import Page, PageDep, fetch_page
+from crm_backend.core.pagination import Page, PageDep, paginate
 from crm_backend.core.params import IdPath
 
 auth_router = APIRouter(prefix="/api/auth", tags=["auth"])
@@ -52,10 +52,7 @@ async def list_agents(
 ) -> Page[AgentRead]:
     """The team, filtered by role, presence or active flag."""
     statement = repository.filtered(role=role, is_online=is_online, is_active=is_active)
-    items, total = await fetch_page(session, statement, page)
-    return Page(
-        items=[AgentRead.model_validate(a) for a in items], total=total, limit=page.limit, offset=page.offset
-    )
+    return await paginate(session, statement, page, AgentRead)
 
 
 @router.post("", response_model=AgentRead, status_code=status.HTTP_201_CREATED)

@@ -10,7 +10,7 @@ from crm_backend.audit import repository
 from crm_backend.audit.schemas import AuditEntryRead
 from crm_backend.auth.dependencies import AdminDep
 from crm_backend.core.dependencies import SessionDep
-from crm_backend.core.pagination import Page, PageDep, fetch_page
+from crm_backend.core.pagination import Page, PageDep, paginate
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
 
@@ -29,10 +29,4 @@ async def list_audit_entries(
     statement = repository.filtered(
         entity_type=entity_type, entity_id=entity_id, action=action, actor_id=actor_id
     )
-    items, total = await fetch_page(session, statement, page)
-    return Page(
-        items=[AuditEntryRead.model_validate(i) for i in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return await paginate(session, statement, page, AuditEntryRead)

@@ -24,7 +24,7 @@ from crm_backend.conversations.schemas import (
 from crm_backend.core.dependencies import SessionDep
 from crm_backend.core.enums import Channel
 from crm_backend.core.errors import error_body
-from crm_backend.core.pagination import Page, PageDep, fetch_page
+from crm_backend.core.pagination import Page, PageDep, paginate
 
 router = APIRouter(prefix="/api/conversations", tags=["conversations"])
 
@@ -57,13 +57,7 @@ async def list_conversations(
     statement = repository.filtered(
         customer_id=customer_id, channel=channel, status=status, updated_since=updated_since
     )
-    items, total = await fetch_page(session, statement, page)
-    return Page(
-        items=[ConversationSummary.model_validate(c) for c in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return await paginate(session, statement, page, ConversationSummary)
 
 
 @router.get("/{sender_id}", response_model=ConversationRead, responses=_NOT_FOUND)
@@ -86,13 +80,7 @@ async def list_messages(
     """Every message, oldest first (internal notes for agents only)."""
     conversation = await service.get_conversation(session, sender_id)
     statement = repository.messages_of(conversation.id, include_internal=caller.is_agent, author=author)
-    items, total = await fetch_page(session, statement, page)
-    return Page(
-        items=[MessageRead.model_validate(m) for m in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return await paginate(session, statement, page, MessageRead)
 
 
 @router.post(

@@ -10,6 +10,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 ItemT = TypeVar("ItemT")
+SchemaT = TypeVar("SchemaT", bound=BaseModel)
 
 
 class PageParams(BaseModel):
@@ -37,6 +38,19 @@ class Page(BaseModel, Generic[ItemT]):
     total: int
     limit: int
     offset: int
+
+
+async def paginate(
+    session: AsyncSession, statement: Select[Any], params: PageParams, schema: type[SchemaT]
+) -> Page[SchemaT]:
+    """One page of `statement`'s rows, each rendered as `schema`."""
+    rows, total = await fetch_page(session, statement, params)
+    return Page(
+        items=[schema.model_validate(row) for row in rows],
+        total=total,
+        limit=params.limit,
+        offset=params.offset,
+    )
 
 
 async def fetch_page(

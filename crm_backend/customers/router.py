@@ -10,7 +10,7 @@ from crm_backend.auth.dependencies import AdminDep, AgentDep, CallerDep
 from crm_backend.auth.principal import Principal
 from crm_backend.core.dependencies import SessionDep
 from crm_backend.core.errors import DomainError
-from crm_backend.core.pagination import Page, PageDep, fetch_page
+from crm_backend.core.pagination import Page, PageDep, paginate
 from crm_backend.core.params import IdPath
 from crm_backend.customers import merging, privacy, repository, service
 from crm_backend.customers.schemas import (
@@ -45,14 +45,8 @@ async def search_customers(
     include_merged: bool = False,
 ) -> Page[CustomerSummary]:
     """Find customers by email, phone, name or order number."""
-    items, total = await fetch_page(
-        session, repository.search(q=q, tag=tag, include_merged=include_merged), page
-    )
-    return Page(
-        items=[CustomerSummary.model_validate(c) for c in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
+    return await paginate(
+        session, repository.search(q=q, tag=tag, include_merged=include_merged), page, CustomerSummary
     )
 
 

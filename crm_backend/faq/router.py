@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, status
 
 from crm_backend.auth.dependencies import AdminDep, CallerDep
 from crm_backend.core.dependencies import SessionDep
-from crm_backend.core.pagination import Page, PageDep, fetch_page
+from crm_backend.core.pagination import Page, PageDep, paginate
 from crm_backend.faq import repository, service
 from crm_backend.faq.schemas import ArticleCreate, ArticleRead, ArticleUpdate
 
@@ -26,15 +26,14 @@ async def list_articles(
 ) -> Page[ArticleRead]:
     """Articles by id; filter by state (active by default), tag or text."""
     statement = repository.filtered(active=active, q=q)
-    if tag:
-        # Tags are a JSON list, queried differently by each database: filter in Python.
-        matching = [a for a in (await session.scalars(statement)).all() if repository.has_tag(a, tag)]
-        items, total = matching[page.offset : page.offset + page.limit], len(matching)
-    else:
-        items, total = await fetch_page(session, statement, page)
+    if not tag:
+        return await paginate(session, statement, page, ArticleRead)
+    # Tags are a JSON list, queried differently by each database: filter in Python.
+    matching = [a for a in (await session.scalars(statement)).all() if repository.has_tag(a, tag)]
+    window = matching[page.offset : page.offset + page.limit]
     return Page(
-        items=[ArticleRead.model_validate(a) for a in items],
-        total=total,
+        items=[ArticleRead.model_validate(a) for a in window],
+        total=len(matching),
         limit=page.limit,
         offset=page.offset,
     )

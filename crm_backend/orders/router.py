@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from crm_backend.auth.dependencies import CallerDep, ServiceDep
 from crm_backend.core.dependencies import SessionDep
 from crm_backend.core.errors import error_body
-from crm_backend.core.pagination import Page, PageDep, fetch_page
+from crm_backend.core.pagination import Page, PageDep, paginate
 from crm_backend.idempotency.service import IdempotencyKeyDep, fingerprint, run_once
 from crm_backend.orders import repository, service
 from crm_backend.orders.models import OrderStatus
@@ -50,13 +50,7 @@ async def list_orders(
     statement = repository.filtered(
         status=status, customer_id=customer_id, email=email, placed_from=placed_from, placed_to=placed_to
     )
-    items, total = await fetch_page(session, statement, page)
-    return Page(
-        items=[OrderSummary.model_validate(o) for o in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return await paginate(session, statement, page, OrderSummary)
 
 
 @router.post("/lookup", response_model=OrderRead, responses=_NOT_FOUND)
