@@ -18,7 +18,7 @@ PIP_QUIET := --quiet --disable-pip-version-check
 # Rasa 3.6 and its TensorFlow print pages of deprecation noise; real problems still show.
 RASA_QUIET := PYTHONWARNINGS=ignore::DeprecationWarning,ignore::PendingDeprecationWarning TF_CPP_MIN_LOG_LEVEL=2 RASA_TELEMETRY_ENABLED=false
 
-.PHONY: help setup system-deps venvs train run test test-actions test-crm test-e2e validate test-stories lint format clean
+.PHONY: help setup system-deps venvs train run test test-actions test-crm test-e2e validate test-stories lint format bench-crm clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -79,6 +79,10 @@ lint: ## ruff and mypy
 format: ## apply ruff's formatting and safe fixes
 	$(CRM_PY) -m ruff check --fix .
 	$(CRM_PY) -m ruff format .
+
+bench-crm: ## order lookup vs a trivial endpoint on PostgreSQL with 1M orders, into docs/benchmarks.md
+	@command -v wrk >/dev/null || { echo "bench-crm: installing wrk"; apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+	$(CRM_PY) -m bench.crm $(BENCH_ARGS)
 
 clean: ## remove environments, models and runtime data (keeps the shared model cache)
 	rm -rf .venvs bot/models data .mypy_cache .ruff_cache .pytest_cache

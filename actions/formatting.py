@@ -16,7 +16,7 @@ STATUS_WORDING = {
     "returned": "returned to us",
 }
 
-ORDER_NUMBER_INPUT = re.compile(r"^\s*(?:#|ord(?:er)?[\s#:-]*)?\s*(\d{6})\s*$", re.IGNORECASE)
+ORDER_NUMBER_INPUT = re.compile(r"^\s*(?:#|ord(?:er)?[\s#:-]*)?\s*(\d{6,7})\s*$", re.IGNORECASE)
 EMAIL_INPUT = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 
 

@@ -12,8 +12,8 @@ from crm_backend.core.config import Settings
 from crm_backend.core.database import transactional_session
 
 
-def get_app_settings(request: Request) -> Settings:
-    """The settings the running app was built with."""
+async def get_app_settings(request: Request) -> Settings:
+    """The settings the running app was built with (async: a sync dependency would cost a thread hop)."""
     settings: Settings = request.app.state.settings
     return settings
 

@@ -6,7 +6,7 @@ import re
 
 ORDER_NUMBER_PREFIX = "ORD-"
 # Customers write "ORD-104733", "ord 104733", "#104733" or just "104733".
-_ORDER_NUMBER_INPUT = re.compile(r"^\s*(?:#|ord(?:er)?[\s#:-]*)?\s*(\d{6})\s*$", re.IGNORECASE)
+_ORDER_NUMBER_INPUT = re.compile(r"^\s*(?:#|ord(?:er)?[\s#:-]*)?\s*(\d{6,7})\s*$", re.IGNORECASE)
 
 
 def normalize_order_number(raw: str) -> str | None:
@@ -18,5 +18,5 @@ def normalize_order_number(raw: str) -> str | None:
 
 
 def format_order_number(sequence: int) -> str:
-    """The canonical number for the n-th order (six digits, zero-padded)."""
+    """The canonical number for the n-th order (at least six digits, zero-padded)."""
     return f"{ORDER_NUMBER_PREFIX}{sequence:06d}"

@@ -93,6 +93,7 @@ async def test_crm_down_or_slow_becomes_a_plain_apology(crm, fake_crm, dispatche
         ("#104233", "ORD-104233"),
         ("ord 104233", "ORD-104233"),
         ("order 104233", "ORD-104233"),
+        ("ORD-1000042", "ORD-1000042"),
     ],
 )
 def test_order_number_is_normalized(dispatcher, typed, stored):
@@ -101,7 +102,7 @@ def test_order_number_is_normalized(dispatcher, typed, stored):
     assert dispatcher.messages == []
 
 
-@pytest.mark.parametrize("typed", ["12345", "1234567", "my order", "ORD-12A456", None])
+@pytest.mark.parametrize("typed", ["12345", "12345678", "my order", "ORD-12A456", None])
 def test_invalid_order_number_is_reasked(dispatcher, typed):
     result = ValidateOrderLookupForm().validate_order_number(typed, dispatcher, make_tracker(), EMPTY_DOMAIN)
     assert result == {"order_number": None}

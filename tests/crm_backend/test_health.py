@@ -1,12 +1,28 @@
-"""GET /healthz and the API's documentation endpoints."""
+"""GET /healthz, GET /livez and the API's documentation endpoints."""
 
 from __future__ import annotations
+
+from crm_backend.core.dependencies import get_session
 
 
 async def test_healthz_reports_the_database(anonymous_client):
     response = await anonymous_client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": "ok"}
+
+
+async def test_livez_answers_without_credentials_or_database(anonymous_client, app):
+    # A liveness probe must not depend on the database: make any session use fail.
+    async def no_database():
+        raise AssertionError("/livez opened a database session")
+        yield
+
+    app.dependency_overrides[get_session] = no_database
+
+    response = await anonymous_client.get("/livez")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
 
 
 async def test_openapi_document_and_docs_are_served(anonymous_client):
@@ -21,3 +37,26 @@ async def test_unknown_route_is_a_json_404(anonymous_client):
     response = await anonymous_client.get("/api/nothing-here")
     assert response.status_code == 404
     assert response.json() == {"error": "not_found", "detail": "Not Found"}
+
+
+async def test_nul_characters_are_refused_everywhere(client):
+    in_body = await client.post(
+        "/api/orders/lookup",
+        content=b'{"order_number": "ORD-100001\\u0000", "email": "a@example.com"}',
+        headers={"Content-Type": "application/json"},
+    )
+    in_query = await client.get("/api/customers", params={"q": "a\x00b"})
+    in_path = await client.get("/api/orders/ORD%00-1")
+    for response in (in_body, in_query, in_path):
+        assert response.status_code == 422
+        assert response.json() == {"error": "validation_error", "detail": "NUL characters are not allowed."}
+
+
+async def test_escaped_backslash_before_u0000_is_not_a_nul(client):
+    # "\\u0000" in JSON is a backslash followed by the text "u0000": harmless.
+    response = await client.post(
+        "/api/orders/lookup",
+        content=b'{"order_number": "x\\\\u0000", "email": "a@example.com"}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 404

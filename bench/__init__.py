@@ -1,0 +1,1 @@
+"""Benchmark scripts, run by `make bench-*`; results go to docs/benchmarks.md."""

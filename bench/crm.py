@@ -1,0 +1,299 @@
+"""`make bench-crm`: the order lookup against a trivial endpoint, PostgreSQL with 1M orders.
+
+Builds (once; later runs reuse it) the database `crm_bench` with 100k customers and 1M
+orders, starts the CRM with uvicorn, and loads it with wrk from this machine: first
+`GET /livez` (FastAPI, no database) as the baseline, then `POST /api/orders/lookup` with
+random (order number, email) pairs, same server, same settings, same run. Prints req/s and
+p50/p95/p99 for both and their ratio, and records the run in docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import secrets
+import shlex
+import subprocess
+import sys
+import tempfile
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import psycopg
+from alembic import command
+from alembic.config import Config
+from psycopg import sql
+
+from bench import report, server, wrk
+from crm_backend.cli import ALEMBIC_INI
+from crm_backend.demo.generate import generate
+
+NAME = "bench-crm"
+DATABASE = "crm_bench"
+ADMIN_URL = os.environ.get("CRM_BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+CUSTOMERS, ORDERS = 100_000, 1_000_000
+SAMPLE_PAIRS = 10_000
+TARGET_RATIO, TARGET_P99_MS = 0.50, 50.0
+HISTORY_HEADER = (
+    "date",
+    "commit",
+    "server",
+    "livez req/s",
+    "lookup req/s",
+    "ratio",
+    "lookup p99 ms",
+    "targets",
+    "note",
+)
+LOOKUP = "/api/orders/lookup"
+TRIVIAL = "/livez"
+METHODS = {TRIVIAL: "GET", LOOKUP: "POST"}
+
+
+def _database_url(name: str) -> str:
+    return f"{ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+
+
+def _migrate(url: str) -> None:
+    config = Config(str(ALEMBIC_INI))
+    config.set_main_option("sqlalchemy.url", url)
+    config.attributes["configure_logger"] = False
+    command.upgrade(config, "heads")
+
+
+def _counts(url: str) -> tuple[int, int]:
+    with psycopg.connect(url) as connection:
+        customers = connection.execute("SELECT count(*) FROM customers").fetchone()
+        orders = connection.execute("SELECT count(*) FROM orders").fetchone()
+    return (customers[0] if customers else 0, orders[0] if orders else 0)
+
+
+def prepare_database(name: str, *, customers: int, orders: int) -> str:
+    """Create, migrate and fill database `name`, or reuse it when it already holds the right counts."""
+    url = _database_url(name)
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    _migrate(url)
+    found = _counts(url)
+    if found == (customers, orders):
+        print(f"{NAME}: reusing database {name} ({customers:,} customers, {orders:,} orders)")
+        return url
+    if found != (0, 0):
+        print(f"{NAME}: database {name} holds {found[0]:,} customers, {found[1]:,} orders; rebuilding it")
+        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        _migrate(url)
+    print(f"{NAME}: generating {customers:,} customers and {orders:,} orders into {name} (once)")
+    summary = generate(url, customers=customers, orders=orders)
+    print(f"{NAME}: generated {sum(summary.rows.values()):,} rows in {summary.seconds:.0f} s")
+    return url
+
+
+def _postgres_version(url: str) -> str:
+    with psycopg.connect(url) as connection:
+        row = connection.execute("SHOW server_version").fetchone()
+    return str(row[0]).split()[0] if row else "?"
+
+
+def _commit() -> str:
+    """The checked-out commit, marked when the work tree has changes: what was measured."""
+
+    def git(*args: str) -> str:
+        # Read-only: no optional lock, so a concurrent commit never finds the index locked.
+        env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}
+        done = subprocess.run(
+            ["git", *args], cwd=report.REPO_ROOT, env=env, capture_output=True, text=True, check=False
+        )
+        return done.stdout.strip()
+
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    return f"{head}+changes" if git("status", "--porcelain", "--untracked-files=no") else head
+
+
+def sample_bodies(url: str, path: Path, *, count: int) -> dict[str, str]:
+    """Write `count` random lookup bodies (one JSON per line) to `path`; return the first."""
+    with psycopg.connect(url) as connection:
+        low, high = connection.execute("SELECT min(id), max(id) FROM orders").fetchone() or (1, 0)
+        ids = random.Random(7).sample(  # noqa: S311  # a fixed sample, not a secret
+            range(low, high + 1), min(count, high - low + 1)
+        )
+        rows = connection.execute("SELECT number, email FROM orders WHERE id = ANY(%s)", (ids,)).fetchall()
+    bodies = [{"order_number": number, "email": email} for number, email in rows]
+    path.write_text("".join(json.dumps(body) + "\n" for body in bodies))
+    return bodies[0]
+
+
+def check_lookup(base: str, token: str, body: dict[str, str]) -> None:
+    """One lookup must find its order, or the benchmark would time the 404 path."""
+    request = urllib.request.Request(  # noqa: S310
+        base + LOOKUP,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            found = json.loads(response.read())["number"]
+    except urllib.error.HTTPError as exc:
+        raise SystemExit(
+            f"{NAME}: lookup of {body['order_number']} answered {exc.code}: {exc.read()[:300]!r}"
+            " (does crm_backend/orders/numbers.py accept this many digits?)"
+        ) from None
+    if found != body["order_number"]:
+        raise SystemExit(f"{NAME}: lookup of {body['order_number']} returned {found}")
+
+
+def _verdict(trivial: wrk.Result, lookup: wrk.Result) -> tuple[float, bool, str]:
+    ratio = lookup.rps / trivial.rps if trivial.rps else 0.0
+    fast, steady = ratio >= TARGET_RATIO, lookup.p99_ms <= TARGET_P99_MS
+    text = (
+        f"ratio {ratio:.2f} (target ≥ {TARGET_RATIO:.2f}: {'met' if fast else 'NOT met'}), "
+        f"lookup p99 {lookup.p99_ms:.1f} ms "
+        f"(target ≤ {TARGET_P99_MS:.0f} ms: {'met' if steady else 'NOT met'})"
+    )
+    return ratio, fast and steady, text
+
+
+def _table(results: dict[str, wrk.Result]) -> str:
+    header = ["endpoint", "req/s", "p50 ms", "p95 ms", "p99 ms", "requests", "errors"]
+    rows = []
+    for path, r in results.items():
+        latencies = [f"{ms:.1f}" for ms in (r.p50_ms, r.p95_ms, r.p99_ms)]
+        rows.append(
+            [f"`{METHODS[path]} {path}`", f"{r.rps:,.0f}", *latencies, f"{r.requests:,}", str(r.errors)]
+        )
+    return report.markdown_table(header, rows)
+
+
+def record(args: argparse.Namespace, results: dict[str, wrk.Result], setup: str) -> None:
+    """Rewrite this benchmark's section of docs/benchmarks.md, keeping its history and notes."""
+    trivial, lookup = results[TRIVIAL], results[LOOKUP]
+    ratio, met, verdict = _verdict(trivial, lookup)
+    date, verdict_word, commit = report.now(), "met" if met else "not met", _commit()
+    workers = f"{args.workers} worker{'s' if args.workers > 1 else ''}"
+    command_line = "make bench-crm" + (f' BENCH_ARGS="{args.raw}"' if args.raw else "")
+    history = report.keep_history(
+        report.history(NAME),
+        f"| {date} | {commit} | {workers} | {trivial.rps:,.0f} | {lookup.rps:,.0f} | {ratio:.2f} | "
+        f"{lookup.p99_ms:.1f} | {verdict_word} | {args.note} |",
+    )
+    details = [f"- date: {date}", f"- commit: {commit}", f"- command: `{command_line}`"]
+    details += [f"- machine: {report.machine()}", f"- server: {setup}"]
+    if args.note:
+        details.append(f"- note: {args.note}")
+    newline = "\n"
+    report.write_section(
+        NAME,
+        f"""## bench-crm: order lookup against a trivial endpoint
+
+Measures `POST {LOOKUP}` (verify an order by number + email, return it with its items,
+parcels, history, returns and refunds) against `GET {TRIVIAL}` (a FastAPI endpoint that
+touches nothing), on one server with the same settings, in the same run.
+
+- data: PostgreSQL database `{args.database}`, {args.customers:,} customers and {args.orders:,} orders from `crm_backend.demo.generate`, built by the first run and reused by later ones; drop it with `psql -h 127.0.0.1 -U postgres -c 'DROP DATABASE {args.database} WITH (FORCE)'`
+- load: wrk on 127.0.0.1, {args.connections} connections on {args.threads} threads; {args.warmup:.0f} s warm-up, then {args.duration:.0f} s per endpoint; lookups POST random (number, email) pairs among {SAMPLE_PAIRS:,} sampled orders
+- targets: lookup throughput ≥ {TARGET_RATIO:.0%} of `{TRIVIAL}`'s; lookup p99 ≤ {TARGET_P99_MS:.0f} ms
+
+### Latest run
+
+{newline.join(details)}
+
+{_table(results)}
+
+Result: {verdict}; targets **{verdict_word}**.
+
+### History
+
+{report.markdown_table(HISTORY_HEADER, [])}
+{newline.join(history)}
+""",  # noqa: E501  # Markdown list items stay on one line
+    )
+    print(f"{NAME}: recorded in {report.BENCHMARKS_DOC.relative_to(report.REPO_ROOT)}")
+
+
+def run(args: argparse.Namespace, url: str) -> dict[str, wrk.Result]:
+    """Serve the CRM on `url`, warm it up, then load each endpoint for `args.duration` seconds."""
+    token = secrets.token_urlsafe(32)
+    env = {
+        "CRM_ENVIRONMENT": "production",
+        "CRM_DATABASE_URL": url,
+        "CRM_SERVICE_TOKEN": token,
+        "CRM_SECRET_KEY": secrets.token_urlsafe(32),
+    }
+    with tempfile.TemporaryDirectory(prefix="bench-crm-") as tmp:
+        folder = Path(tmp)
+        bodies = folder / "lookups.jsonl"
+        first = sample_bodies(url, bodies, count=SAMPLE_PAIRS)
+        crm = server.serve(
+            "crm_backend.main:create_app",
+            env=env,
+            workers=args.workers,
+            live_path=TRIVIAL,
+            log=folder / "crm.log",
+        )
+        with crm as base:
+            check_lookup(base, token, first)
+
+            def measure(path: str, seconds: float) -> wrk.Result:
+                lookup = path == LOOKUP
+                return wrk.run(
+                    base + path,
+                    seconds=seconds,
+                    connections=args.connections,
+                    threads=args.threads,
+                    token=token if lookup else None,
+                    bodies=bodies if lookup else None,
+                )
+
+            if args.warmup:
+                print(f"{NAME}: warming up ({args.warmup:.0f} s per endpoint)")
+                for path in (TRIVIAL, LOOKUP):
+                    measure(path, args.warmup)
+            results: dict[str, wrk.Result] = {}
+            for path in (TRIVIAL, LOOKUP):
+                print(f"{NAME}: measuring {path} for {args.duration:.0f} s, {args.connections} connections")
+                results[path] = measure(path, args.duration)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of `python -m bench.crm`."""
+    parser = argparse.ArgumentParser(prog="python -m bench.crm", description=__doc__)
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds of load per endpoint")
+    parser.add_argument("--warmup", type=float, default=5.0, help="seconds of load per endpoint before")
+    parser.add_argument("--connections", type=int, default=16, help="concurrent clients")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--database", default=DATABASE)
+    parser.add_argument("--customers", type=int, default=CUSTOMERS)
+    parser.add_argument("--orders", type=int, default=ORDERS)
+    parser.add_argument("--no-record", action="store_true", help="print only; leave docs/benchmarks.md alone")
+    parser.add_argument("--note", default="", help="a remark recorded with the run")
+    args = parser.parse_args(argv)
+    args.raw = shlex.join(sys.argv[1:] if argv is None else argv)
+    if not 1 <= args.duration <= 120 or not 0 <= args.warmup <= 60:
+        parser.error("--duration must be 1-120 s and --warmup 0-60 s")
+
+    url = prepare_database(args.database, customers=args.customers, orders=args.orders)
+    try:
+        results = run(args, url)
+    except (server.ServerError, wrk.WrkError) as exc:
+        print(f"{NAME}: {exc}", file=sys.stderr)
+        return 1
+    print(f"\n{_table(results)}\n\n{NAME}: {_verdict(results[TRIVIAL], results[LOOKUP])[2]}")
+    if any(r.errors for r in results.values()):
+        print(
+            f"{NAME}: some requests failed; the numbers are not comparable and not recorded", file=sys.stderr
+        )
+        return 1
+    if not args.no_record:
+        record(args, results, f"{server.describe(args.workers)}; PostgreSQL {_postgres_version(url)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
