@@ -105,7 +105,9 @@ def _assert_no_server_error(case: schemathesis.Case[Any], token: str) -> None:
 
 
 @schema.parametrize()
-def test_no_input_causes_a_server_error_for_the_service(case: schemathesis.Case[Any], admin_token: str) -> None:
+def test_no_input_causes_a_server_error_for_the_service(
+    case: schemathesis.Case[Any], admin_token: str
+) -> None:
     _assert_no_server_error(case, SERVICE_TOKEN)
 
 
