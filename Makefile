@@ -60,8 +60,8 @@ validate: ## rasa data validate
 test-actions: ## action unit tests (bot environment)
 	$(BOT_PY) -m pytest tests/actions -p no:cacheprovider
 
-test-crm: ## CRM tests on SQLite and PostgreSQL, plus devstack tests
-	$(CRM_PY) -m pytest tests/crm_backend tests/devstack
+test-crm: ## CRM tests on SQLite and PostgreSQL, FAQ search tests, devstack tests
+	$(CRM_PY) -m pytest tests/crm_backend tests/faq tests/devstack
 
 test-stories: ## Rasa test stories against the trained model
 	cd bot && $(RASA_QUIET) ../$(BOT_PY) -m rasa test core --stories tests --model $$(cd .. && $(CRM_PY) -m devstack.model path) \

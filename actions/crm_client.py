@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -77,6 +78,24 @@ class Order:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class FaqHit:
+    """One knowledge-base article that may answer the customer's question."""
+
+    id: str
+    question: str
+    answer: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class FaqSearch:
+    """The best articles, best first, and whether the best one is confident enough to answer."""
+
+    hits: tuple[FaqHit, ...]
+    answered: bool
+
+
 class CrmClient:
     """Async client for the CRM API, authenticated with the service token."""
 
@@ -103,6 +122,37 @@ class CrmClient:
             # A 401 means our token is wrong: for the customer that is an outage too.
             raise CrmUnavailable(f"CRM answered {response.status_code} to {path}")
         return response
+
+    async def _get(self, path: str, params: dict[str, Any] | None = None) -> httpx.Response:
+        try:
+            response = await self._http.get(path, params=params)
+        except httpx.HTTPError as exc:
+            raise CrmUnavailable(f"{type(exc).__name__} calling {path}") from exc
+        if response.status_code >= 500 or response.status_code in (401, 403):
+            raise CrmUnavailable(f"CRM answered {response.status_code} to {path}")
+        return response
+
+    async def search_faq(self, question: str, *, k: int = 3) -> FaqSearch:
+        """The knowledge-base articles that best answer `question`."""
+        # The CRM caps queries at 500 characters; a longer message is still a question.
+        response = await self._get("/api/faq/search", {"q": question[:500], "k": k})
+        if response.status_code != 200:
+            raise CrmUnavailable(f"unexpected status {response.status_code} from FAQ search")
+        body = response.json()
+        hits = tuple(FaqHit(h["id"], h["question"], h["answer"], float(h["score"])) for h in body["results"])
+        return FaqSearch(hits=hits, answered=bool(body["answered"]))
+
+    async def faq_article(self, article_id: str) -> FaqHit | None:
+        """One article by id (a suggestion the customer picked), or None if it is gone."""
+        response = await self._get(f"/api/faq/articles/{quote(article_id, safe='')}")
+        if response.status_code in (404, 422):
+            return None
+        if response.status_code != 200:
+            raise CrmUnavailable(f"unexpected status {response.status_code} from FAQ article")
+        body = response.json()
+        if not body.get("is_active", True):
+            return None
+        return FaqHit(body["id"], body["question"], body["answer"], 1.0)
 
     async def lookup_order(self, *, order_number: str, email: str) -> Order:
         """The order, if `email` is the one on it; raises OrderNotFound otherwise."""

@@ -83,13 +83,14 @@ def migrate(settings: Settings) -> None:
     command.upgrade(config, "head")
 
 
-async def _seed(settings: Settings) -> bool:
+async def _seed(settings: Settings) -> tuple[bool, int]:
+    """Load the demo shop into an empty database and the FAQ files into an empty FAQ table."""
     engine = create_engine(settings.async_database_url)
     try:
-        from crm_backend.demo.seed import seed_demo_data
+        from crm_backend.demo.seed import seed_demo_data, seed_faq_articles
 
         async with create_session_factory(engine)() as session, session.begin():
-            return await seed_demo_data(session)
+            return await seed_demo_data(session), await seed_faq_articles(session)
     finally:
         await engine.dispose()
 
@@ -126,8 +127,10 @@ def main(argv: list[str] | None = None) -> int:
             migrate(settings)
             print("crm: database is at the newest migration")
         elif args.command == "seed":
-            seeded = asyncio.run(_seed(settings))
-            print("crm: demo data loaded" if seeded else "crm: database already has data; seed skipped")
+            seeded, articles = asyncio.run(_seed(settings))
+            print("crm: demo data loaded" if seeded else "crm: database already has data; demo seed skipped")
+            if articles:
+                print(f"crm: {articles} FAQ articles loaded from faq/articles")
         elif args.command == "check":
             _ensure_sqlite_folder(settings)
             asyncio.run(_check_database(settings))

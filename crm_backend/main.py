@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
 
@@ -17,11 +18,13 @@ from crm_backend.core.database import create_engine, create_session_factory
 from crm_backend.core.errors import install_error_handlers
 from crm_backend.core.middleware import RequestGuard
 from crm_backend.customers.router import router as customers_router
+from crm_backend.faq.indexing import build_at_startup
 from crm_backend.faq.router import router as faq_router
 from crm_backend.handoffs.router import router as handoffs_router
 from crm_backend.health.router import router as health_router
 from crm_backend.orders.router import router as orders_router
 from crm_backend.tickets.router import router as tickets_router
+from faq.search import ANSWER_THRESHOLD, LiveIndex
 
 API_DESCRIPTION = """
 The system of record behind the support assistant: customers and their channel
@@ -48,9 +51,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # garbage collector's sight, so full collections don't stall requests (p99).
         gc.collect()
         gc.freeze()
+        index_build: asyncio.Task[None] | None = None
+        if settings.faq_index_on_startup:
+            # In the background: the CRM answers at once, and a search that comes first
+            # waits for this build (it holds the index's write lock) instead of repeating it.
+            index_build = asyncio.create_task(
+                build_at_startup(app.state.session_factory, app.state.faq_index)
+            )
         try:
             yield
         finally:
+            if index_build is not None:
+                index_build.cancel()
+                with suppress(asyncio.CancelledError):
+                    await index_build
             await engine.dispose()
 
     app = FastAPI(
@@ -60,6 +74,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    threshold = settings.faq_answer_threshold
+    app.state.faq_index = LiveIndex(threshold=ANSWER_THRESHOLD if threshold is None else threshold)
     install_error_handlers(app)
     app.add_middleware(RequestGuard, max_bytes=settings.max_body_bytes)
     for router in (

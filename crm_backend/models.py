@@ -12,7 +12,7 @@ from crm_backend.customers.models import (
     CustomerIdentity,
     CustomerTag,
 )
-from crm_backend.faq.models import FaqArticle
+from crm_backend.faq.models import FaqArticle, FaqEmbedding
 from crm_backend.handoffs.models import Handoff
 from crm_backend.idempotency.models import IdempotencyRecord
 from crm_backend.orders.models import Order, OrderItem, OrderReturn, OrderStatusChange, Refund, Shipment
@@ -29,6 +29,7 @@ __all__ = [
     "CustomerIdentity",
     "CustomerTag",
     "FaqArticle",
+    "FaqEmbedding",
     "Handoff",
     "IdempotencyRecord",
     "Message",

@@ -186,7 +186,10 @@ class Stack:
             env = self._common_env()
             crm_args = ["crm_backend", "serve", "--host", HOST, "--port", str(config.crm_port)]
             self._start(
-                self._python_service("crm", CRM_PYTHON, crm_args, env, config.crm_port, "/healthz"), 60
+                # Ready once the FAQ index is built: the model loads and new articles are
+                # encoded at start-up (a minute on a busy 2-core machine, seconds afterwards).
+                self._python_service("crm", CRM_PYTHON, crm_args, env, config.crm_port, "/readyz"),
+                240,
             )
             actions_args = ["rasa_sdk", "--actions", "actions", "--port", str(config.actions_port)]
             self._start(

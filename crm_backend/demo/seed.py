@@ -10,15 +10,22 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 
+from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crm_backend.auth.principal import SYSTEM_PRINCIPAL
 from crm_backend.customers.models import Customer, CustomerEmail
 from crm_backend.customers.repository import phone_digits
 from crm_backend.demo.support_seed import seed_support_history
+from crm_backend.faq.models import FaqArticle
+from crm_backend.faq.schemas import ArticleCreate
+from crm_backend.faq.service import upsert_articles
 from crm_backend.orders.models import Order, OrderItem, OrderStatus, OrderStatusChange, Shipment
 from crm_backend.orders.numbers import format_order_number
+from faq.content import ARTICLES_DIR, ContentError, load_articles
 
 SEED = 20261123
 
@@ -279,3 +286,20 @@ async def seed_demo_data(
     await session.flush()
     await seed_support_history(session, rng=rng, customers=people, anchor=anchor, scale=orders)
     return True
+
+
+async def seed_faq_articles(session: AsyncSession, directory: Path = ARTICLES_DIR) -> int:
+    """Load the knowledge base files into an empty FAQ table; returns how many were loaded.
+
+    Only an empty table is filled: once the KB lives in the CRM, admins own it through the
+    API, and a restart must not overwrite their edits with the files.
+    """
+    if await session.scalar(select(func.count()).select_from(FaqArticle)):
+        return 0
+    try:
+        articles = [ArticleCreate.model_validate(entry) for entry in load_articles(directory)]
+    except (ContentError, ValidationError) as exc:
+        raise ValueError(f"faq/articles: {exc}") from exc
+    # No index here: the CRM's start-up build encodes the new articles and stores their vectors.
+    result = await upsert_articles(session, articles=articles, actor=SYSTEM_PRINCIPAL)
+    return len(result.created)

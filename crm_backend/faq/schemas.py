@@ -54,3 +54,33 @@ class ArticleRead(BaseModel):
     created_at: datetime
     updated_at: datetime
     retired_at: datetime | None
+
+
+class ArticleImport(BaseModel):
+    """One article of an import or export file (JSON object or CSV row)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: ArticleId | None = Field(default=None, description="Updates that article when it exists")
+    question: str = Field(min_length=3, max_length=500)
+    answer: str = Field(min_length=1, max_length=20_000, description="Markdown")
+    alternatives: list[Phrase] = Field(default_factory=list, max_length=50)
+    tags: list[FaqTag] = Field(default_factory=list, max_length=20)
+
+
+class ImportResult(BaseModel):
+    created: list[str]
+    updated: list[str]
+    unchanged: list[str]
+
+
+class SearchHit(BaseModel):
+    id: str
+    question: str
+    answer: str
+    score: float
+
+
+class SearchResults(BaseModel):
+    results: list[SearchHit] = Field(description="Best first")
+    answered: bool = Field(description="Whether the best result is confident enough to answer with")

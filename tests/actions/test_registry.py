@@ -8,4 +8,8 @@ def test_action_server_registers_only_concrete_actions():
 
     executor = ActionExecutor()
     executor.register_package("actions")
-    assert set(executor.actions) == {"action_check_order_status", "validate_order_lookup_form"}
+    assert set(executor.actions) == {
+        "action_check_order_status",
+        "action_answer_faq",
+        "validate_order_lookup_form",
+    }

@@ -60,3 +60,18 @@ async def test_escaped_backslash_before_u0000_is_not_a_nul(client):
         headers={"Content-Type": "application/json"},
     )
     assert response.status_code == 404
+
+
+async def test_readyz_waits_for_the_faq_index(app, anonymous_client):
+    index = app.state.faq_index
+    assert not index.loaded
+
+    building = await anonymous_client.get("/readyz")
+    index.publish(index.snapshot)  # what the start-up build does when it is done
+    ready = await anonymous_client.get("/readyz")
+
+    assert building.status_code == 503
+    assert building.json()["faq_index"] == "building"
+    assert building.json()["database"] == "ok"
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ok", "database": "ok", "faq_index": "ready", "faq_articles": 0}

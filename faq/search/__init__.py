@@ -1,0 +1,24 @@
+"""FAQ search: a sentence-transformers embedding and BM25, fused, over an immutable index."""
+
+from faq.search.encoder import Encoder, SentenceEncoder, load_encoder
+from faq.search.index import Hit, IndexedArticle, Method, Query, Snapshot, index_articles, prepare_query
+from faq.search.live import ANSWER_THRESHOLD, LiveIndex, SearchResult
+from faq.search.text import ArticleText, dense_phrases
+
+__all__ = [
+    "ANSWER_THRESHOLD",
+    "ArticleText",
+    "Encoder",
+    "Hit",
+    "IndexedArticle",
+    "LiveIndex",
+    "Method",
+    "Query",
+    "SearchResult",
+    "SentenceEncoder",
+    "Snapshot",
+    "dense_phrases",
+    "index_articles",
+    "load_encoder",
+    "prepare_query",
+]

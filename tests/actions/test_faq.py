@@ -1,0 +1,113 @@
+"""action_answer_faq: answers from the CRM's FAQ search, suggestions when unsure, plain words when down."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+
+from actions.faq import SUGGESTION_MIN_SCORE, ActionAnswerFaq
+from tests.actions.conftest import EMPTY_DOMAIN, make_tracker
+
+RETURNS = {
+    "id": "return-policy",
+    "question": "What is your return policy?",
+    "answer": "30 days.",
+    "score": 0.82,
+}
+REFUNDS = {
+    "id": "refund-status",
+    "question": "When will I get my refund?",
+    "answer": "5 days.",
+    "score": 0.55,
+}
+WEAK = {"id": "newsletter", "question": "How do I unsubscribe?", "answer": "Use the link.", "score": 0.1}
+
+
+def search_answer(results, answered):
+    return lambda request: httpx.Response(200, json={"results": results, "answered": answered})
+
+
+async def test_a_confident_match_is_answered_with_the_article(dispatcher, fake_crm, crm):
+    fake_crm.answer(search_answer([RETURNS, REFUNDS], answered=True))
+    tracker = make_tracker(text="can I send back a jumper I bought last week?")
+
+    events = await ActionAnswerFaq(crm).run(dispatcher, tracker, EMPTY_DOMAIN)
+
+    request = fake_crm.requests[0]
+    assert request.url.path == "/api/faq/search"
+    assert request.url.params["q"] == "can I send back a jumper I bought last week?"
+    assert request.headers["Authorization"] == "Bearer token-for-tests"
+    assert [m["text"] for m in dispatcher.messages] == ["30 days."]
+    assert {"event": "slot", "name": "faq_answered", "value": "return-policy", "timestamp": None} in events
+
+
+async def test_an_unsure_match_offers_the_likely_articles_as_buttons(dispatcher, fake_crm, crm):
+    fake_crm.answer(search_answer([REFUNDS, RETURNS, WEAK], answered=False))
+
+    await ActionAnswerFaq(crm).run(dispatcher, make_tracker(text="money back?"), EMPTY_DOMAIN)
+
+    (message,) = dispatcher.messages
+    assert message["response"] == "utter_faq_suggestions"
+    # The weak match is below the suggestion floor: no noise buttons.
+    assert WEAK["score"] < SUGGESTION_MIN_SCORE
+    assert [b["title"] for b in message["buttons"]] == [REFUNDS["question"], RETURNS["question"]]
+    payload = message["buttons"][0]["payload"]
+    assert payload.startswith("/choose_faq")
+    assert json.loads(payload.removeprefix("/choose_faq")) == {"faq_article": "refund-status"}
+
+
+async def test_nothing_close_says_so_instead_of_guessing(dispatcher, fake_crm, crm):
+    fake_crm.answer(search_answer([WEAK], answered=False))
+
+    await ActionAnswerFaq(crm).run(dispatcher, make_tracker(text="what's the weather in Paris"), EMPTY_DOMAIN)
+
+    assert [m["response"] for m in dispatcher.messages] == ["utter_faq_no_answer"]
+
+
+async def test_a_chosen_suggestion_is_answered_by_id(dispatcher, fake_crm, crm):
+    article = {**REFUNDS, "is_active": True}
+    fake_crm.answer(lambda request: httpx.Response(200, json=article))
+
+    events = await ActionAnswerFaq(crm).run(
+        dispatcher, make_tracker({"faq_article": "refund-status"}, text="/choose_faq"), EMPTY_DOMAIN
+    )
+
+    assert fake_crm.requests[0].url.path == "/api/faq/articles/refund-status"
+    assert [m["text"] for m in dispatcher.messages] == ["5 days."]
+    assert {"event": "slot", "name": "faq_article", "value": None, "timestamp": None} in events
+
+
+async def test_a_retired_or_unknown_suggestion_is_not_answered(dispatcher, fake_crm, crm):
+    fake_crm.answer(lambda request: httpx.Response(404, json={"error": "article_not_found", "detail": "x"}))
+
+    await ActionAnswerFaq(crm).run(dispatcher, make_tracker({"faq_article": "gone"}), EMPTY_DOMAIN)
+
+    assert [m["response"] for m in dispatcher.messages] == ["utter_faq_no_answer"]
+
+
+async def test_a_long_message_is_cut_to_what_the_search_accepts(dispatcher, fake_crm, crm):
+    fake_crm.answer(search_answer([RETURNS], answered=True))
+
+    await ActionAnswerFaq(crm).run(dispatcher, make_tracker(text="return " * 200), EMPTY_DOMAIN)
+
+    assert len(fake_crm.requests[0].url.params["q"]) == 500
+
+
+async def test_the_crm_being_down_is_told_plainly(dispatcher, fake_crm, crm):
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    fake_crm.answer(refuse)
+
+    await ActionAnswerFaq(crm).run(dispatcher, make_tracker(text="how long is delivery"), EMPTY_DOMAIN)
+
+    assert [m["response"] for m in dispatcher.messages] == ["utter_faq_unavailable"]
+
+
+async def test_a_server_error_is_told_plainly_too(dispatcher, fake_crm, crm):
+    fake_crm.answer(lambda request: httpx.Response(503))
+
+    await ActionAnswerFaq(crm).run(dispatcher, make_tracker(text="how long is delivery"), EMPTY_DOMAIN)
+
+    assert [m["response"] for m in dispatcher.messages] == ["utter_faq_unavailable"]
