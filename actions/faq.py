@@ -44,7 +44,9 @@ class ActionAnswerFaq(CrmAction):
         try:
             if chosen:
                 return await self._answer_chosen(dispatcher, str(chosen))
-            return await self._answer_question(dispatcher, (tracker.latest_message or {}).get("text") or "")
+            message = tracker.latest_message or {}
+            out_of_scope = (message.get("intent") or {}).get("name") == "out_of_scope"
+            return await self._answer_question(dispatcher, message.get("text") or "", out_of_scope)
         except CrmUnavailable as exc:
             logger.warning("FAQ search unavailable for %s: %s", tracker.sender_id, exc)
             dispatcher.utter_message(response="utter_faq_unavailable")
@@ -58,7 +60,9 @@ class ActionAnswerFaq(CrmAction):
             dispatcher.utter_message(text=article.answer)
         return [SlotSet("faq_article", None), SlotSet("faq_answered", article.id if article else None)]
 
-    async def _answer_question(self, dispatcher: CollectingDispatcher, question: str) -> list[EventType]:
+    async def _answer_question(
+        self, dispatcher: CollectingDispatcher, question: str, out_of_scope: bool
+    ) -> list[EventType]:
         if not question.strip() or question.startswith("/"):
             # A button payload or an empty message is not a question to search for.
             dispatcher.utter_message(response="utter_faq_no_answer")
@@ -68,8 +72,11 @@ class ActionAnswerFaq(CrmAction):
             best = search.hits[0]
             dispatcher.utter_message(text=best.answer)
             return [SlotSet("faq_answered", best.id)]
-        buttons = suggestion_buttons(search.hits)
-        if buttons:
+        # A request the NLU finds out of scope gets no guesses: only a confident article
+        # overrides the refusal.
+        if out_of_scope:
+            dispatcher.utter_message(response="utter_out_of_scope")
+        elif buttons := suggestion_buttons(search.hits):
             dispatcher.utter_message(response="utter_faq_suggestions", buttons=buttons)
         else:
             dispatcher.utter_message(response="utter_faq_no_answer")

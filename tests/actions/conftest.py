@@ -29,13 +29,17 @@ EMPTY_DOMAIN: DomainDict = {
 
 
 def make_tracker(
-    slots: dict[str, Any] | None = None, *, active_loop: str | None = None, text: str = ""
+    slots: dict[str, Any] | None = None,
+    *,
+    active_loop: str | None = None,
+    text: str = "",
+    intent: str = "inform",
 ) -> Tracker:
     """A tracker holding `slots` after the customer wrote `text`, as the action server receives it."""
     return Tracker(
         sender_id="test-sender",
         slots=slots or {},
-        latest_message={"text": text, "intent": {"name": "inform", "confidence": 1.0}, "entities": []},
+        latest_message={"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": []},
         events=[],
         paused=False,
         followup_action=None,

@@ -111,3 +111,22 @@ async def test_a_server_error_is_told_plainly_too(dispatcher, fake_crm, crm):
     await ActionAnswerFaq(crm).run(dispatcher, make_tracker(text="how long is delivery"), EMPTY_DOMAIN)
 
     assert [m["response"] for m in dispatcher.messages] == ["utter_faq_unavailable"]
+
+
+async def test_an_out_of_scope_request_is_refused_without_guesses(dispatcher, fake_crm, crm):
+    fake_crm.answer(search_answer([REFUNDS, RETURNS], answered=False))
+    tracker = make_tracker(text="write me a poem about refunds", intent="out_of_scope")
+
+    await ActionAnswerFaq(crm).run(dispatcher, tracker, EMPTY_DOMAIN)
+
+    assert [m["response"] for m in dispatcher.messages] == ["utter_out_of_scope"]
+    assert not dispatcher.messages[0]["buttons"]
+
+
+async def test_an_out_of_scope_request_the_knowledge_base_answers_is_answered(dispatcher, fake_crm, crm):
+    fake_crm.answer(search_answer([RETURNS], answered=True))
+    tracker = make_tracker(text="what's your policy on sending stuff back", intent="out_of_scope")
+
+    await ActionAnswerFaq(crm).run(dispatcher, tracker, EMPTY_DOMAIN)
+
+    assert [m["text"] for m in dispatcher.messages] == ["30 days."]
