@@ -18,7 +18,7 @@ PIP_QUIET := --quiet --disable-pip-version-check
 # Rasa 3.6 and its TensorFlow print pages of deprecation noise; real problems still show.
 RASA_QUIET := PYTHONWARNINGS=ignore::DeprecationWarning,ignore::PendingDeprecationWarning TF_CPP_MIN_LOG_LEVEL=2 RASA_TELEMETRY_ENABLED=false
 
-.PHONY: help setup system-deps venvs train run test test-actions test-crm test-e2e validate test-stories lint format bench-crm clean
+.PHONY: help setup system-deps venvs train run test test-actions test-crm test-e2e validate test-stories lint format bench-crm eval-faq clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -73,7 +73,7 @@ test-e2e: ## end-to-end: real CRM, action server, Rasa, Redis and PostgreSQL
 lint: ## ruff and mypy
 	$(CRM_PY) -m ruff check .
 	$(CRM_PY) -m ruff format --check .
-	$(CRM_PY) -m mypy crm_backend devstack tests/crm_backend tests/devstack tests/e2e tests/databases.py
+	$(CRM_PY) -m mypy crm_backend devstack faq bench tests/crm_backend tests/faq tests/devstack tests/e2e tests/databases.py
 	$(BOT_PY) -m mypy --python-version 3.10 actions tests/actions
 
 format: ## apply ruff's formatting and safe fixes
@@ -83,6 +83,9 @@ format: ## apply ruff's formatting and safe fixes
 bench-crm: ## order lookup vs a trivial endpoint on PostgreSQL with 1M orders, into docs/benchmarks.md
 	@command -v wrk >/dev/null || { echo "bench-crm: installing wrk"; apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 	$(CRM_PY) -m bench.crm $(BENCH_ARGS)
+
+eval-faq: $(CRM_STAMP) ## FAQ search: BM25/dense/hybrid quality, threshold calibration, latency to 100k articles, into docs/benchmarks.md
+	$(CRM_PY) -m bench.faq_eval $(EVAL_ARGS)
 
 clean: ## remove environments, models and runtime data (keeps the shared model cache)
 	rm -rf .venvs bot/models data .mypy_cache .ruff_cache .pytest_cache

@@ -38,16 +38,14 @@ class UnsupportedImportType(DomainError):
 def parse(body: bytes, content_type: str) -> list[ArticleImport]:
     """The articles in an upload; raises InvalidImport naming the first bad row."""
     media_type = content_type.split(";", 1)[0].strip().lower()
+    # The type first: a spreadsheet or PDF upload is the wrong format (415), not bad text.
+    if media_type not in ("application/json", "text/csv"):
+        raise UnsupportedImportType("Send the articles as application/json or text/csv.")
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InvalidImport("The file is not UTF-8 text.") from exc
-    if media_type == "application/json":
-        records = _json_records(text)
-    elif media_type == "text/csv":
-        records = _csv_records(text)
-    else:
-        raise UnsupportedImportType("Send the articles as application/json or text/csv.")
+    records = _json_records(text) if media_type == "application/json" else _csv_records(text)
     if not records:
         raise InvalidImport("The file holds no articles.")
     if len(records) > MAX_ROWS:
@@ -93,10 +91,14 @@ def _csv_records(text: str) -> list[dict[str, Any]]:
 def _from_csv_row(row: dict[str, str | None]) -> dict[str, Any]:
     record: dict[str, Any] = {}
     for name, value in row.items():
-        text = (value or "").strip()
+        text = value or ""
         if name in LIST_COLUMNS:
             record[name] = [part.strip() for part in text.split(SEPARATOR) if part.strip()]
+        elif name == "id":
+            record[name] = text.strip()
         else:
+            # Taken as written, as in JSON (an answer may end in a newline): an export
+            # imports back unchanged.
             record[name] = text
     return record
 

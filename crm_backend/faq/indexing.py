@@ -68,16 +68,34 @@ async def vectors_for(
 async def _snapshot_from_database(session: AsyncSession, index: LiveIndex) -> Snapshot:
     articles = await repository.active_articles(session)
     vectors = await vectors_for(session, index, articles)
-    return await index.build(None, upserts=[(article_text(a), v) for a, v in zip(articles, vectors)])
+    return await index.build(
+        None, upserts=[(article_text(a), v) for a, v in zip(articles, vectors, strict=True)]
+    )
 
 
 async def ensure_loaded(session: AsyncSession, index: LiveIndex) -> None:
     """Build the index from the database unless it is built already (first search, tests)."""
-    if index.loaded:
+    if index.loaded or _PENDING in session.info:
         return
-    async with index.write_lock:
-        if not index.loaded:
-            index.publish(await _snapshot_from_database(session, index))
+    # Begin the transaction before taking the lock, as writers do (they flush, then stage):
+    # on SQLite, BEGIN takes the database's write lock, and holding the index's lock while
+    # waiting for a writer that waits for it would stall both until SQLite's timeout.
+    await session.connection()
+    await index.write_lock.acquire()
+    try:
+        if index.loaded:
+            index.write_lock.release()
+            return
+        snapshot = await _snapshot_from_database(session, index)
+        # Searchable at once: every article in it is committed. But the vectors just stored
+        # are not until this transaction ends, so like a writer it keeps the lock till then:
+        # the next writer would otherwise store the same article's vector again (a duplicate
+        # key on PostgreSQL).
+        index.publish(snapshot)
+        _publish_on_commit(session, _Pending(index=index, snapshot=snapshot, root=_root(session)))
+    except BaseException:
+        index.write_lock.release()
+        raise
 
 
 async def build_at_startup(session_factory: async_sessionmaker[AsyncSession], index: LiveIndex) -> None:
@@ -109,11 +127,13 @@ async def stage(session: AsyncSession, index: LiveIndex, articles: Sequence[FaqA
     if not articles:
         return
     active = [a for a in articles if a.is_active]
-    vectors = await vectors_for(session, index, active)
     pending: _Pending | None = session.info.get(_PENDING)
     if pending is None:
         await index.write_lock.acquire()
         try:
+            # Vectors are stored under the lock only: a writer waiting for it must not hold a
+            # faq_embeddings row that the holder (the first build, say) is about to write.
+            vectors = await vectors_for(session, index, active)
             if not index.loaded:
                 # This transaction's view already holds the changes.
                 snapshot = await _snapshot_from_database(session, index)
@@ -125,6 +145,7 @@ async def stage(session: AsyncSession, index: LiveIndex, articles: Sequence[FaqA
             index.write_lock.release()
             raise
     else:
+        vectors = await vectors_for(session, index, active)
         pending.snapshot = await _apply(index, pending.snapshot, articles, active, vectors)
 
 

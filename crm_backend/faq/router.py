@@ -40,7 +40,8 @@ _IMPORT_BODY: dict[str, Any] = {
         "text/csv": {
             "schema": {"type": "string"},
             "example": "id,question,answer,alternatives,tags\n"
-            "shipping-times,How long does delivery take?,2-4 working days.,delivery time|when will it arrive,shipping\n",
+            "shipping-times,How long does delivery take?,2-4 working days.,"
+            "delivery time|when will it arrive,shipping\n",
         },
     },
 }

@@ -18,6 +18,7 @@ import re
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -57,7 +58,9 @@ def norm(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
 
 
-def check_article(a: dict, where: str, keys: set[str], tag_re: re.Pattern, with_links: bool) -> None:
+def check_article(
+    a: dict[str, Any], where: str, keys: set[str], tag_re: re.Pattern[str], with_links: bool
+) -> None:
     aid = a.get("id", "?")
     if set(a) != keys:
         error(f"{where} {aid}: keys {sorted(a)} != {sorted(keys)}")
@@ -98,7 +101,7 @@ def check_article(a: dict, where: str, keys: set[str], tag_re: re.Pattern, with_
                     error(f"{where} {aid}: bad link {link}")
 
 
-def load_shop() -> list[dict]:
+def load_shop() -> list[dict[str, Any]]:
     found = sorted(p.name for p in ARTICLES_DIR.glob("*.yml"))
     if found != sorted(TOPIC_FILES):
         error(f"articles/: expected {sorted(TOPIC_FILES)}, found {found}")
@@ -120,7 +123,7 @@ def load_shop() -> list[dict]:
     return articles
 
 
-def load_other() -> list[dict]:
+def load_other() -> list[dict[str, Any]]:
     data = json.loads((OTHER / "articles.json").read_text(encoding="utf-8"))
     if not isinstance(data, list):
         error("other_shop/articles.json: must be a JSON list")
@@ -130,8 +133,8 @@ def load_other() -> list[dict]:
     return data
 
 
-def check_ids(articles: list[dict], label: str) -> set[str]:
-    counts = Counter(a.get("id") for a in articles)
+def check_ids(articles: list[dict[str, Any]], label: str) -> set[str]:
+    counts = Counter(str(a.get("id")) for a in articles)
     for aid, n in counts.items():
         if n > 1:
             error(f"{label}: id {aid} used {n} times")
@@ -146,7 +149,9 @@ def check_ids(articles: list[dict], label: str) -> set[str]:
     return set(counts)
 
 
-def check_questions(path: Path, articles: list[dict], label: str, min_rows: int, min_none: int) -> Counter:
+def check_questions(
+    path: Path, articles: list[dict[str, Any]], label: str, min_rows: int, min_none: int
+) -> Counter[str]:
     ids = {a["id"] for a in articles}
     phrasings = {norm(p): a["id"] for a in articles for p in [a["question"], *a["alternatives"]]}
     with path.open(newline="", encoding="utf-8") as fh:
@@ -155,8 +160,8 @@ def check_questions(path: Path, articles: list[dict], label: str, min_rows: int,
         rows = list(reader)
     if header != ["question", "article_id", "kind"]:
         error(f"{label}: header {header}")
-    kinds: Counter = Counter()
-    labelled: Counter = Counter()
+    kinds: Counter[str] = Counter()
+    labelled: Counter[str] = Counter()
     seen: set[str] = set()
     for i, row in enumerate(rows, start=2):
         if len(row) != 3:
@@ -193,7 +198,7 @@ def check_questions(path: Path, articles: list[dict], label: str, min_rows: int,
     return kinds
 
 
-def describe(kinds: Counter) -> str:
+def describe(kinds: Counter[str]) -> str:
     return f"{sum(kinds.values())} ({', '.join(f'{k} {kinds[k]}' for k in sorted(KINDS))})"
 
 

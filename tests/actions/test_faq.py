@@ -21,7 +21,13 @@ REFUNDS = {
     "answer": "5 days.",
     "score": 0.55,
 }
-WEAK = {"id": "newsletter", "question": "How do I unsubscribe?", "answer": "Use the link.", "score": 0.1}
+WEAK_SCORE = 0.1
+WEAK = {
+    "id": "newsletter",
+    "question": "How do I unsubscribe?",
+    "answer": "Use the link.",
+    "score": WEAK_SCORE,
+}
 
 
 def search_answer(results, answered):
@@ -50,7 +56,7 @@ async def test_an_unsure_match_offers_the_likely_articles_as_buttons(dispatcher,
     (message,) = dispatcher.messages
     assert message["response"] == "utter_faq_suggestions"
     # The weak match is below the suggestion floor: no noise buttons.
-    assert WEAK["score"] < SUGGESTION_MIN_SCORE
+    assert WEAK_SCORE < SUGGESTION_MIN_SCORE
     assert [b["title"] for b in message["buttons"]] == [REFUNDS["question"], RETURNS["question"]]
     payload = message["buttons"][0]["payload"]
     assert payload.startswith("/choose_faq")
