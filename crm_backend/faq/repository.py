@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,6 +39,7 @@ def has_tag(article: FaqArticle, tag: str) -> bool:
 
 # Bound parameters per IN (...) list: well under SQLite's and asyncpg's limits.
 _IN_CHUNK = 500
+_Row = TypeVar("_Row", FaqArticle, FaqEmbedding)
 
 
 async def active_articles(session: AsyncSession) -> list[FaqArticle]:
@@ -46,21 +47,20 @@ async def active_articles(session: AsyncSession) -> list[FaqArticle]:
     return list((await session.scalars(filtered(active=True, q=None))).all())
 
 
+async def _by_ids(session: AsyncSession, entity: type[_Row], key: Any, ids: Sequence[str]) -> list[_Row]:
+    """Rows whose `key` column is in `ids`, queried in chunks of bound parameters."""
+    rows: list[_Row] = []
+    for start in range(0, len(ids), _IN_CHUNK):
+        rows.extend(await session.scalars(select(entity).where(key.in_(ids[start : start + _IN_CHUNK]))))
+    return rows
+
+
 async def get_many(session: AsyncSession, article_ids: Sequence[str]) -> dict[str, FaqArticle]:
     """The articles with these ids that exist, by id."""
-    found: dict[str, FaqArticle] = {}
-    for start in range(0, len(article_ids), _IN_CHUNK):
-        chunk = article_ids[start : start + _IN_CHUNK]
-        rows = await session.scalars(select(FaqArticle).where(FaqArticle.id.in_(chunk)))
-        found.update((a.id, a) for a in rows)
-    return found
+    return {a.id: a for a in await _by_ids(session, FaqArticle, FaqArticle.id, article_ids)}
 
 
 async def embeddings(session: AsyncSession, article_ids: Sequence[str]) -> dict[str, FaqEmbedding]:
     """The stored embeddings of these articles, by article id (whatever their version)."""
-    found: dict[str, FaqEmbedding] = {}
-    for start in range(0, len(article_ids), _IN_CHUNK):
-        chunk = article_ids[start : start + _IN_CHUNK]
-        rows = await session.scalars(select(FaqEmbedding).where(FaqEmbedding.article_id.in_(chunk)))
-        found.update((e.article_id, e) for e in rows)
-    return found
+    rows = await _by_ids(session, FaqEmbedding, FaqEmbedding.article_id, article_ids)
+    return {e.article_id: e for e in rows}

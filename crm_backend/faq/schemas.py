@@ -10,6 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints
 ArticleId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,79}$")]
 FaqTag = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=40)]
 Phrase = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+# Stripped, so "   " is not a question and an import round trip never changes whitespace.
+Question = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
+Answer = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
 
 
 class ArticleLink(BaseModel):
@@ -18,8 +21,8 @@ class ArticleLink(BaseModel):
 
 
 class ArticleFields(BaseModel):
-    question: str = Field(min_length=3, max_length=500)
-    answer: str = Field(min_length=1, max_length=20_000, description="Markdown")
+    question: Question
+    answer: Answer = Field(description="Markdown")
     alternatives: list[Phrase] = Field(default_factory=list, max_length=50)
     tags: list[FaqTag] = Field(default_factory=list, max_length=20)
     links: list[ArticleLink] = Field(default_factory=list, max_length=20)
@@ -32,8 +35,8 @@ class ArticleCreate(ArticleFields):
 class ArticleUpdate(BaseModel):
     """Fields to change; omitted ones stay as they are. is_active=false retires the article."""
 
-    question: str | None = Field(default=None, min_length=3, max_length=500)
-    answer: str | None = Field(default=None, min_length=1, max_length=20_000)
+    question: Question | None = None
+    answer: Answer | None = None
     alternatives: list[Phrase] | None = Field(default=None, max_length=50)
     tags: list[FaqTag] | None = Field(default=None, max_length=20)
     links: list[ArticleLink] | None = Field(default=None, max_length=20)
@@ -62,8 +65,8 @@ class ArticleImport(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: ArticleId | None = Field(default=None, description="Updates that article when it exists")
-    question: str = Field(min_length=3, max_length=500)
-    answer: str = Field(min_length=1, max_length=20_000, description="Markdown")
+    question: Question
+    answer: Answer = Field(description="Markdown")
     alternatives: list[Phrase] = Field(default_factory=list, max_length=50)
     tags: list[FaqTag] = Field(default_factory=list, max_length=20)
 

@@ -92,3 +92,14 @@ async def test_bad_articles_get_a_422(admin_client, payload):
 
 async def test_unknown_article_is_404(client):
     assert (await client.get("/api/faq/articles/nope")).json()["error"] == "article_not_found"
+
+
+async def test_questions_and_answers_are_stripped_and_blank_ones_refused(admin_client):
+    blank = await admin_client.post("/api/faq/articles", json={**ARTICLE, "question": "      "})
+    padded = await admin_client.post(
+        "/api/faq/articles", json={**ARTICLE, "question": "  Do you gift wrap?  ", "answer": "Yes.\n\n"}
+    )
+
+    assert blank.status_code == 422
+    assert padded.json()["question"] == "Do you gift wrap?"
+    assert padded.json()["answer"] == "Yes."

@@ -244,7 +244,7 @@ async def test_only_agents_and_admins_may_export(client, anonymous_client, admin
 TRICKY = {
     "id": "tricky-text",
     "question": 'What does "express, tracked" mean?',
-    "answer": 'Two things:\n\n- **express**: 1-2 days, 9,90 €\n- *tracked*: a link, "live"\n\nSee the FAQ.\n',
+    "answer": 'Two things:\n\n- **express**: 1-2 days, 9,90 €\n- *tracked*: a link, "live"\n\nSee the FAQ.',
     "alternatives": ["express; tracked?", "Rückgabe – Lieferung, schnell"],
     "tags": ["shipping", "ünïcode"],
 }
