@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_backend.conversations.models import Conversation, ConversationStatus, Message, MessageAuthor
 from crm_backend.core.enums import Channel
+from crm_backend.core.filters import where_equal
 from crm_backend.core.types import UTCDateTime
 from crm_backend.customers.models import Customer
 
@@ -123,12 +124,12 @@ def filtered(
 ) -> Select[Any]:
     """Conversations, most recently active first, narrowed by whichever filters are given."""
     statement = select(Conversation).order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
-    if customer_id is not None:
-        statement = statement.where(Conversation.customer_id == customer_id)
-    if channel is not None:
-        statement = statement.where(Conversation.channel == channel)
-    if status is not None:
-        statement = statement.where(Conversation.status == status)
+    statement = where_equal(
+        statement,
+        (Conversation.customer_id, customer_id),
+        (Conversation.channel, channel),
+        (Conversation.status, status),
+    )
     if updated_since is not None:
         statement = statement.where(Conversation.last_message_at >= updated_since)
     return statement

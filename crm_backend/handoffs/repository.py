@@ -10,6 +10,7 @@ from sqlalchemy import Select, and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_backend.conversations.models import Conversation
+from crm_backend.core.filters import where_equal
 from crm_backend.handoffs.models import Handoff, HandoffReason, HandoffStatus
 from crm_backend.tickets.models import Ticket
 
@@ -125,17 +126,14 @@ def filtered(
     )
     if customer_id is not None or sender_id is not None:
         statement = statement.join(Conversation, Conversation.id == Handoff.conversation_id)
-    if customer_id is not None:
-        statement = statement.where(Conversation.customer_id == customer_id)
-    if sender_id is not None:
-        statement = statement.where(Conversation.sender_id == sender_id)
-    if status is not None:
-        statement = statement.where(Handoff.status == status)
-    if reason is not None:
-        statement = statement.where(Handoff.reason == reason)
-    if assignee_id is not None:
-        statement = statement.where(Handoff.assignee_id == assignee_id)
-    return statement
+    return where_equal(
+        statement,
+        (Conversation.customer_id, customer_id),
+        (Conversation.sender_id, sender_id),
+        (Handoff.status, status),
+        (Handoff.reason, reason),
+        (Handoff.assignee_id, assignee_id),
+    )
 
 
 async def get_ticket(session: AsyncSession, ticket_id: int) -> Ticket | None:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from crm_backend.conversations.models import Conversation
+from crm_backend.core.filters import where_equal
 from crm_backend.customers.models import Customer, CustomerEmail
 from crm_backend.orders.models import Order
 from crm_backend.tickets.models import Ticket, TicketPriority, TicketStatus
@@ -46,14 +47,13 @@ def filtered(
     statement = select(Ticket).order_by(Ticket.created_at.desc(), Ticket.id.desc())
     if statuses:
         statement = statement.where(Ticket.status.in_(statuses))
-    if priority is not None:
-        statement = statement.where(Ticket.priority == priority)
-    if category is not None:
-        statement = statement.where(Ticket.category == category)
-    if assignee_id is not None:
-        statement = statement.where(Ticket.assignee_id == assignee_id)
-    if customer_id is not None:
-        statement = statement.where(Ticket.customer_id == customer_id)
+    statement = where_equal(
+        statement,
+        (Ticket.priority, priority),
+        (Ticket.category, category),
+        (Ticket.assignee_id, assignee_id),
+        (Ticket.customer_id, customer_id),
+    )
     if overdue is not None:
         statement = statement.where(_overdue(now) if overdue else not_(_overdue(now)))
     if q:
