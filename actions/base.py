@@ -11,25 +11,35 @@ from rasa_sdk.interfaces import Action, Tracker
 from rasa_sdk.types import DomainDict
 
 from actions.crm_client import CrmClient, shared_crm_client
+from actions.outbox import Outbox, shared_outbox
 
 logger = logging.getLogger(__name__)
 
 
-class CrmAction(Action, metaclass=ABCMeta):
+class UsesCrm:
+    """Gives an action its CRM client and the outbox for work the CRM can't take right now."""
+
+    def __init__(self, crm: CrmClient | None = None, outbox: Outbox | None = None) -> None:
+        # Tests pass a client with a fake transport; the server uses the shared one,
+        # created on first use rather than at import time.
+        self._crm = crm
+        self._outbox = outbox
+
+    @property
+    def crm(self) -> CrmClient:
+        return self._crm or shared_crm_client()
+
+    @property
+    def outbox(self) -> Outbox:
+        return self._outbox or shared_outbox()
+
+
+class CrmAction(UsesCrm, Action, metaclass=ABCMeta):
     """An action that talks to the CRM. Subclasses implement `act` instead of `run`.
 
     A bug in an action must never leave the customer without an answer: `run`
     logs the exception and apologises instead of letting rasa-sdk return an error.
     """
-
-    def __init__(self, crm: CrmClient | None = None) -> None:
-        # Tests pass a client with a fake transport; the server uses the shared one,
-        # created on first use rather than at import time.
-        self._crm = crm
-
-    @property
-    def crm(self) -> CrmClient:
-        return self._crm or shared_crm_client()
 
     @abstractmethod
     async def act(
@@ -40,6 +50,9 @@ class CrmAction(Action, metaclass=ABCMeta):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        # Kept tickets are delivered by a background task; any action (re)starts it, so one
+        # kept before a restart still goes out.
+        self.outbox.start_delivery(self._crm)
         try:
             return await self.act(dispatcher, tracker, domain)
         except Exception:

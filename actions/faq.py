@@ -11,7 +11,9 @@ from rasa_sdk.interfaces import Tracker
 from rasa_sdk.types import DomainDict
 
 from actions.base import CrmAction
+from actions.conversation import ask_confirmation, failed_turns
 from actions.crm_client import CrmUnavailable, FaqHit
+from actions.handoff import FAILED_TURNS_BEFORE_OFFER, count_failure
 
 logger = logging.getLogger(__name__)
 
@@ -43,25 +45,31 @@ class ActionAnswerFaq(CrmAction):
         chosen = tracker.get_slot("faq_article")
         try:
             if chosen:
-                return await self._answer_chosen(dispatcher, str(chosen))
+                return await self._answer_chosen(dispatcher, tracker, str(chosen))
             message = tracker.latest_message or {}
             out_of_scope = (message.get("intent") or {}).get("name") == "out_of_scope"
-            return await self._answer_question(dispatcher, message.get("text") or "", out_of_scope)
+            return await self._answer_question(dispatcher, tracker, message.get("text") or "", out_of_scope)
         except CrmUnavailable as exc:
             logger.warning("FAQ search unavailable for %s: %s", tracker.sender_id, exc)
             dispatcher.utter_message(response="utter_faq_unavailable")
             return [SlotSet("faq_article", None)]
 
-    async def _answer_chosen(self, dispatcher: CollectingDispatcher, article_id: str) -> list[EventType]:
+    async def _answer_chosen(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, article_id: str
+    ) -> list[EventType]:
         article = await self.crm.faq_article(article_id)
         if article is None:
             dispatcher.utter_message(response="utter_faq_no_answer")
         else:
             dispatcher.utter_message(text=article.answer)
-        return [SlotSet("faq_article", None), SlotSet("faq_answered", article.id if article else None)]
+        return [
+            SlotSet("faq_article", None),
+            SlotSet("faq_answered", article.id if article else None),
+            SlotSet("failed_turns", 0 if article else failed_turns(tracker)),
+        ]
 
     async def _answer_question(
-        self, dispatcher: CollectingDispatcher, question: str, out_of_scope: bool
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, question: str, out_of_scope: bool
     ) -> list[EventType]:
         if not question.strip() or question.startswith("/"):
             # A button payload or an empty message is not a question to search for.
@@ -71,13 +79,21 @@ class ActionAnswerFaq(CrmAction):
         if search.answered:
             best = search.hits[0]
             dispatcher.utter_message(text=best.answer)
-            return [SlotSet("faq_answered", best.id)]
+            return [SlotSet("faq_answered", best.id), SlotSet("failed_turns", 0)]
         # A request the NLU finds out of scope gets no guesses: only a confident article
         # overrides the refusal.
         if out_of_scope:
             dispatcher.utter_message(response="utter_out_of_scope")
-        elif buttons := suggestion_buttons(search.hits):
-            dispatcher.utter_message(response="utter_faq_suggestions", buttons=buttons)
-        else:
-            dispatcher.utter_message(response="utter_faq_no_answer")
-        return [SlotSet("faq_answered", None)]
+            return [SlotSet("faq_answered", None)]
+        buttons = suggestion_buttons(search.hits)
+        if not buttons or failed_turns(tracker) + 1 >= FAILED_TURNS_BEFORE_OFFER:
+            # Nothing to suggest, or suggestions already failed: rephrase, or a person.
+            return [SlotSet("faq_answered", None), *count_failure(dispatcher, tracker, "utter_faq_no_answer")]
+        # First stage of the fallback: "did you mean…?" with the closest articles.
+        buttons.append({"title": "None of these", "payload": "/deny"})
+        dispatcher.utter_message(response="utter_faq_suggestions", buttons=buttons)
+        return [
+            SlotSet("faq_answered", None),
+            SlotSet("failed_turns", failed_turns(tracker) + 1),
+            ask_confirmation(tracker, "faq_suggestions"),
+        ]

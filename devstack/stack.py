@@ -192,9 +192,11 @@ class Stack:
                 240,
             )
             actions_args = ["rasa_sdk", "--actions", "actions", "--port", str(config.actions_port)]
+            # The action server keeps tickets the CRM can't take in Redis (actions/outbox.py).
+            actions_env = {**env, "ACTIONS_REDIS_KEY_PREFIX": config.redis_key_prefix}
             self._start(
                 self._python_service(
-                    "actions", BOT_PYTHON, actions_args, env, config.actions_port, "/health"
+                    "actions", BOT_PYTHON, actions_args, actions_env, config.actions_port, "/health"
                 ),
                 60,
             )

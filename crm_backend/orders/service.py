@@ -74,7 +74,8 @@ _NO_MATCH = "No order matches that order number and email."
 
 def _owned_by(order: Order, proof: OwnershipProof) -> bool:
     if proof.email is not None:
-        return hmac.compare_digest(order.email, str(proof.email).strip().lower())
+        # Bytes: compare_digest refuses str with non-ASCII characters ("zoë@…" is a valid email).
+        return hmac.compare_digest(order.email.encode(), str(proof.email).strip().lower().encode())
     return proof.customer_id is not None and order.customer_id == proof.customer_id
 
 

@@ -34,7 +34,7 @@ def test_wrong_email_gets_no_data(running_stack: RunningStack, customer: Custome
     customer.say(DEMO_ORDER)
     answer = " ".join(customer.say("somebody.else@example.com"))
 
-    assert "I couldn't find an order with those details" in answer
+    assert "I couldn't find an order with that number and email" in answer
     assert DEMO_ORDER not in answer
     assert "tracking" not in answer.lower()
 

@@ -46,6 +46,20 @@ async def test_order_number_is_accepted_as_customers_type_it(client, session, ty
     assert response.json()["number"] == order.number
 
 
+@pytest.mark.parametrize("email", ["zoë.müller@example.com", "josé@exämple.de"])
+async def test_an_email_with_accents_is_compared_not_crashed_on(client, session, email):
+    # hmac.compare_digest refuses non-ASCII str: the seed's customers have such emails.
+    order = await make_order(session, email=email)
+
+    right = await client.post("/api/orders/lookup", json={"order_number": order.number, "email": email})
+    wrong = await client.post(
+        "/api/orders/lookup", json={"order_number": order.number, "email": "zoe.muller@example.com"}
+    )
+
+    assert right.status_code == 200
+    assert wrong.status_code == 404
+
+
 async def test_wrong_email_gets_the_same_answer_as_an_unknown_order(client, session):
     order = await make_order(session)
     other = await make_customer(session)
