@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from rasa_sdk.events import EventType, SlotSet
@@ -9,6 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.interfaces import Tracker
 
 from actions.crm_client import OwnershipProof
+
+logger = logging.getLogger(__name__)
 
 # Rasa's input channel names → the CRM's channel names.
 CRM_CHANNELS = {
@@ -88,3 +91,29 @@ def latest_intent(tracker: Tracker) -> str | None:
     intent: dict[str, Any] = (tracker.latest_message or {}).get("intent") or {}
     name = intent.get("name")
     return str(name) if name else None
+
+
+# While the CRM is down a message still gets through (tickets wait in the outbox), and a
+# person is still reachable (the handoff falls back to such a message).
+CRM_DOWN_BUTTONS = [
+    {"title": "Leave a message", "payload": "/open_ticket"},
+    {"title": "Talk to a person", "payload": "/contact_human_agent"},
+]
+
+
+def crm_down(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    """Say plainly that the CRM is unreachable, offer a message or a person, and carry on."""
+    logger.warning("CRM unreachable during conversation %s", tracker.sender_id)
+    dispatcher.utter_message(response="utter_crm_unavailable", buttons=CRM_DOWN_BUTTONS)
+    return []
+
+
+def verification_blocked(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType] | None:
+    """After a lookup form: why it ended without a verified number (lockout, CRM down), if it did."""
+    if tracker.get_slot("verification_locked"):
+        return offer_human(
+            dispatcher, tracker, reason="verification_lockout", response="utter_verification_locked"
+        )
+    if tracker.get_slot("crm_unreachable"):
+        return [SlotSet("crm_unreachable", None), *crm_down(dispatcher, tracker)]
+    return None

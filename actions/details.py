@@ -19,10 +19,10 @@ from rasa_sdk.interfaces import Action, Tracker
 from rasa_sdk.types import DomainDict
 
 from actions.base import CrmAction
-from actions.conversation import crm_channel, customer_id, offer_human, ownership_proof, user_turns
+from actions.conversation import crm_channel, crm_down, customer_id, offer_human, ownership_proof, user_turns
 from actions.crm_client import CrmUnavailable, OrderNotFound, Refused, Rejected, TicketNotFound
 from actions.formatting import mask_email, normalize_email, redact_payment_details
-from actions.orders import crm_down
+from actions.verification import ValidatesEmail
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ def normalize_phone(raw: str) -> str | None:
     return text if PHONE_INPUT.match(text) and 9 <= len(digits) <= 15 else None
 
 
-class ValidateDetailsForm(FormValidationAction):
+class ValidateDetailsForm(ValidatesEmail, FormValidationAction):
     """Asks what the current request needs, and checks each answer's shape."""
 
     def name(self) -> str:
@@ -124,14 +124,6 @@ class ValidateDetailsForm(FormValidationAction):
         if contact is None:
             dispatcher.utter_message(response="utter_invalid_contact")
         return {"new_contact": contact}
-
-    def validate_email(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        email = normalize_email(value) if isinstance(value, str) else None
-        if email is None:
-            dispatcher.utter_message(response="utter_invalid_email")
-        return {"email": email}
 
 
 class ActionAskDetails(Action):

@@ -13,7 +13,14 @@ from rasa_sdk.interfaces import Tracker
 from rasa_sdk.types import DomainDict
 
 from actions.base import CrmAction
-from actions.conversation import YES_NO_BUTTONS, ask_confirmation, customer_id, offer_human, ownership_proof
+from actions.conversation import (
+    YES_NO_BUTTONS,
+    ask_confirmation,
+    crm_down,
+    customer_id,
+    ownership_proof,
+    verification_blocked,
+)
 from actions.crm_client import CrmUnavailable, Order, OrderNotFound, Refused
 from actions.formatting import describe_items, describe_status, mask_address, money
 
@@ -28,21 +35,6 @@ REFUND_WORDING = {
     "completed": "has been paid back",
     "failed": "could not be paid out — a colleague will contact you",
 }
-
-
-# While the CRM is down a message still gets through (tickets wait in the outbox), and a
-# person is still reachable (the handoff falls back to such a message).
-CRM_DOWN_BUTTONS = [
-    {"title": "Leave a message", "payload": "/open_ticket"},
-    {"title": "Talk to a person", "payload": "/contact_human_agent"},
-]
-
-
-def crm_down(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
-    """Say plainly that the CRM is unreachable, offer a message or a person, and carry on."""
-    logger.warning("CRM unreachable during conversation %s", tracker.sender_id)
-    dispatcher.utter_message(response="utter_crm_unavailable", buttons=CRM_DOWN_BUTTONS)
-    return []
 
 
 def tell_status(dispatcher: CollectingDispatcher, order: Order) -> None:
@@ -151,12 +143,8 @@ class ActionOrderRequest(CrmAction):
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        if tracker.get_slot("verification_locked"):
-            return offer_human(
-                dispatcher, tracker, reason="verification_lockout", response="utter_verification_locked"
-            )
-        if tracker.get_slot("crm_unreachable"):
-            return [SlotSet("crm_unreachable", None), *crm_down(dispatcher, tracker)]
+        if (blocked := verification_blocked(dispatcher, tracker)) is not None:
+            return blocked
         request = tracker.get_slot("request") or "track"
         if request == "contact" and customer_id(tracker) is not None:
             # Verification was only the way in: the details form asks for the new value.

@@ -8,9 +8,8 @@ from rasa_sdk.interfaces import Tracker
 from rasa_sdk.types import DomainDict
 
 from actions.base import CrmAction
-from actions.conversation import offer_human, ownership_proof
+from actions.conversation import crm_down, ownership_proof, verification_blocked
 from actions.crm_client import CrmUnavailable, TicketNotFound
-from actions.orders import crm_down
 
 TICKET_STATUS_WORDING = {
     "new": "waiting for a colleague to pick it up",
@@ -30,12 +29,8 @@ class ActionTicketRequest(CrmAction):
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        if tracker.get_slot("verification_locked"):
-            return offer_human(
-                dispatcher, tracker, reason="verification_lockout", response="utter_verification_locked"
-            )
-        if tracker.get_slot("crm_unreachable"):
-            return [SlotSet("crm_unreachable", None), *crm_down(dispatcher, tracker)]
+        if (blocked := verification_blocked(dispatcher, tracker)) is not None:
+            return blocked
         number, proof = tracker.get_slot("verified_ticket"), ownership_proof(tracker)
         if not number or proof is None:
             return [FollowupAction("ticket_lookup_form")]

@@ -44,7 +44,20 @@ def _proof(slots: dict[str, Any]) -> OwnershipProof | None:
     return {"email": slots["email"]} if slots.get("email") else None
 
 
-class VerifyingForm(UsesCrm, FormValidationAction):
+class ValidatesEmail:
+    """The `email` slot's check, shared by every form that asks for it."""
+
+    def validate_email(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Accept a syntactically valid address (lower-cased); re-ask otherwise."""
+        email = normalize_email(value) if isinstance(value, str) else None
+        if email is None:
+            dispatcher.utter_message(response="utter_invalid_email")
+        return {"email": email}
+
+
+class VerifyingForm(ValidatesEmail, UsesCrm, FormValidationAction):
     """A form whose slots, once all given, are checked together against the CRM.
 
     Subclasses name the number slot and how to check it; this class counts failures,
@@ -105,15 +118,6 @@ class VerifyingForm(UsesCrm, FormValidationAction):
             response=self.not_found_response, attempts_left=tries_left(MAX_VERIFICATION_ATTEMPTS - failures)
         )
         return [*forget, SlotSet("verification_failures", failures)]
-
-    def validate_email(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        """Accept a syntactically valid address; re-ask otherwise."""
-        email = normalize_email(value) if isinstance(value, str) else None
-        if email is None:
-            dispatcher.utter_message(response="utter_invalid_email")
-        return {"email": email}
 
 
 class ValidateOrderLookupForm(VerifyingForm):
