@@ -18,7 +18,7 @@ PIP_QUIET := --quiet --disable-pip-version-check
 # Rasa 3.6 and its TensorFlow print pages of deprecation noise; real problems still show.
 RASA_QUIET := PYTHONWARNINGS=ignore::DeprecationWarning,ignore::PendingDeprecationWarning TF_CPP_MIN_LOG_LEVEL=2 RASA_TELEMETRY_ENABLED=false
 
-.PHONY: help setup system-deps venvs train run test test-actions test-crm test-e2e validate test-stories lint format bench-crm eval-faq clean
+.PHONY: help setup system-deps venvs train run test test-actions test-crm test-e2e validate test-stories lint format bench-crm bench-bot eval-faq eval-nlu clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -84,8 +84,14 @@ bench-crm: ## order lookup vs a trivial endpoint on PostgreSQL with 1M orders, i
 	@command -v wrk >/dev/null || { echo "bench-crm: installing wrk"; apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 	$(CRM_PY) -m bench.crm $(BENCH_ARGS)
 
+bench-bot: train ## order-status turn vs a bare `rasa init` model at 1/10/20 conversations, into docs/benchmarks.md
+	$(CRM_PY) -m bench.bot_turns $(BENCH_ARGS)
+
 eval-faq: $(CRM_STAMP) ## FAQ search: BM25/dense/hybrid quality, threshold calibration, latency to 100k articles, into docs/benchmarks.md
 	$(CRM_PY) -m bench.faq_eval $(EVAL_ARGS)
+
+eval-nlu: $(BOT_STAMP) ## NLU: 5-fold cross-validation, own-words holdout, out-of-scope recall (~20 min), into docs/benchmarks.md
+	$(RASA_QUIET) $(BOT_PY) -m bench.eval_nlu $(EVAL_ARGS)
 
 clean: ## remove environments, models and runtime data (keeps the shared model cache)
 	rm -rf .venvs bot/models data .mypy_cache .ruff_cache .pytest_cache

@@ -8,7 +8,13 @@ from rasa_sdk.interfaces import Tracker
 from rasa_sdk.types import DomainDict
 
 from actions.base import CrmAction
-from actions.conversation import latest_intent, pending_confirmation
+from actions.conversation import (
+    YES_NO_BUTTONS,
+    ask_confirmation,
+    earlier_question,
+    latest_intent,
+    pending_confirmation,
+)
 from actions.crm_client import CrmClient
 from actions.handoff import hand_off
 from actions.orders import cancel_verified_order
@@ -49,5 +55,14 @@ class ActionResolveConfirmation(CrmAction):
             # person at once, and the customer was never asked to rephrase.
             dispatcher.utter_message(response="utter_ask_rephrase")
             return events
+        if yes and earlier_question(tracker) == "cancel_order" and tracker.get_slot("verified_order"):
+            # A "yes" after a detour (a question, then "yes"): too late to act on, too likely
+            # meant for the cancellation to ignore. Ask again rather than guess.
+            dispatcher.utter_message(
+                response="utter_confirm_cancel_again",
+                order_number=tracker.get_slot("verified_order"),
+                buttons=YES_NO_BUTTONS,
+            )
+            return [ask_confirmation(tracker, "cancel_order")]
         dispatcher.utter_message(response="utter_happy_to_help" if yes else "utter_anything_else")
         return events

@@ -65,12 +65,25 @@ def ask_confirmation(tracker: Tracker, kind: str) -> EventType:
 
 def pending_confirmation(tracker: Tracker) -> str | None:
     """What the customer's yes/no answers, if the previous bot message asked for it."""
+    kind, current = _asked(tracker)
+    return kind if current else None
+
+
+def earlier_question(tracker: Tracker) -> str | None:
+    """A yes/no question asked before the previous bot message, left unanswered."""
+    kind, current = _asked(tracker)
+    return None if current else kind
+
+
+def _asked(tracker: Tracker) -> tuple[str | None, bool]:
     value = tracker.get_slot("pending_confirmation")
     if not isinstance(value, str) or "@" not in value:
-        return None
+        return None, False
     kind, _, asked_at = value.rpartition("@")
+    if not kind or not asked_at.isdigit():
+        return None, False
     # The question was asked after message N; the answer is message N + 1.
-    return kind if asked_at.isdigit() and int(asked_at) == user_turns(tracker) - 1 else None
+    return kind, int(asked_at) == user_turns(tracker) - 1
 
 
 def offer_human(

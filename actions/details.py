@@ -144,6 +144,22 @@ class ActionAskDetails(Action):
         return []
 
 
+class ActionAskDetailsFormEmail(Action):
+    """Ask for the email in the details form: where to answer, or where the newsletter goes."""
+
+    def name(self) -> str:
+        return "action_ask_details_form_email"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        newsletter = tracker.get_slot("request") == "newsletter"
+        dispatcher.utter_message(
+            response="utter_ask_email_for_newsletter" if newsletter else "utter_ask_email_to_answer"
+        )
+        return []
+
+
 class ActionAskTicketCategory(Action):
     """Ask what the ticket is about, with one button per category."""
 

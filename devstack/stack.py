@@ -206,7 +206,8 @@ class Stack:
                 "ACTION_ENDPOINT_URL": f"{config.actions_url}/webhook",
             }
             rasa_args = [
-                "rasa", "run", "--enable-api", "--cors", "*",
+                # bot/rasa_server.py: `rasa` with the action-answer check built once.
+                "rasa_server", "run", "--enable-api", "--cors", "*",
                 "--interface", HOST, "--port", str(config.rasa_port), "--model", str(model_file),
                 "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
             ]  # fmt: skip

@@ -12,7 +12,8 @@ FROM base AS rasa
 WORKDIR /app/bot
 RUN python -m rasa train --fixed-model-name current --out models
 EXPOSE 5005
-CMD ["python", "-m", "rasa", "run", "--enable-api", "--cors", "*", "--model", "models/current.tar.gz", \
+# rasa_server.py is `rasa` with Rasa 3.6's per-call schema check of action answers built once.
+CMD ["python", "rasa_server.py", "run", "--enable-api", "--cors", "*", "--model", "models/current.tar.gz", \
      "--endpoints", "endpoints.yml", "--credentials", "credentials.yml", "--port", "5005"]
 
 FROM base AS actions

@@ -7,6 +7,7 @@ import pytest
 from rasa_sdk.events import ConversationPaused, SlotSet
 
 from actions.confirmation import ActionResolveConfirmation
+from actions.conversation import ask_confirmation
 from actions.faq import ActionAnswerFaq
 from actions.support_hours import SupportHours
 from tests.actions.conftest import (
@@ -103,13 +104,26 @@ async def test_no_keeps_the_order_and_sends_nothing(crm, fake_crm, dispatcher):
 
 
 @pytest.mark.parametrize("messages_since", [1, 2])
-async def test_a_late_yes_does_not_cancel(messages_since, crm, fake_crm, dispatcher):
+async def test_a_late_yes_does_not_cancel_but_asks_again(messages_since, crm, fake_crm, dispatcher):
     tracker = answer("affirm", "cancel_order", messages_since=messages_since)
 
     events = await resolve(crm, dispatcher, tracker)
 
     assert fake_crm.requests == []
-    assert responses(dispatcher) == ["utter_happy_to_help"]
+    assert responses(dispatcher) == ["utter_confirm_cancel_again"]
+    assert dispatcher.messages[0]["order_number"] == VERIFIED["verified_order"]
+    assert [b["payload"] for b in dispatcher.messages[0]["buttons"]] == ["/affirm", "/deny"]
+    # Asked now: the very next "yes" counts.
+    assert events == [ask_confirmation(tracker, "cancel_order")]
+
+
+async def test_a_late_no_needs_no_second_question(crm, fake_crm, dispatcher):
+    tracker = answer("deny", "cancel_order", messages_since=2)
+
+    events = await resolve(crm, dispatcher, tracker)
+
+    assert fake_crm.requests == []
+    assert responses(dispatcher) == ["utter_anything_else"]
     assert events == [CLEARED]
 
 

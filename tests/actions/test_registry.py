@@ -14,6 +14,7 @@ DOMAIN_ACTIONS = {
     "action_submit_details",
     "action_ask_details",
     "action_ask_ticket_category",
+    "action_ask_details_form_email",
     "action_resolve_confirmation",
     "action_handoff",
     "action_offer_human",
