@@ -24,7 +24,7 @@ from pathlib import Path
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bench import nlu_report
-from bench.nlu_benchdoc import REPO_ROOT, current_commit
+from bench.nlu_benchdoc import current_commit
 from bench.nlu_data import (
     Example,
     LeakError,
@@ -49,6 +49,7 @@ from bench.nlu_model import (
     train_model,
 )
 from bench.nlu_report import NAME
+from bench.report import REPO_ROOT
 
 BOT_DIR = REPO_ROOT / "bot"
 DEFAULT_CONFIG = BOT_DIR / "config.yml"

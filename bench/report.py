@@ -12,7 +12,7 @@ import os
 import platform
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -46,7 +46,8 @@ def machine() -> str:
 
 def now() -> str:
     """The current time in UTC, to the minute."""
-    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    # timezone.utc, not datetime.UTC: `make eval-nlu` imports this module on Python 3.10.
+    return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
