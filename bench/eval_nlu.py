@@ -24,7 +24,6 @@ from pathlib import Path
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bench import nlu_report
-from bench.nlu_benchdoc import current_commit
 from bench.nlu_data import (
     Example,
     LeakError,
@@ -49,7 +48,7 @@ from bench.nlu_model import (
     train_model,
 )
 from bench.nlu_report import NAME
-from bench.report import REPO_ROOT
+from bench.report import REPO_ROOT, current_commit
 
 BOT_DIR = REPO_ROOT / "bot"
 DEFAULT_CONFIG = BOT_DIR / "config.yml"

@@ -5,15 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench.nlu_benchdoc import (
-    BENCHMARKS_DOC,
-    history,
-    keep_history,
-    machine,
-    markdown_table,
-    now,
-    write_section,
-)
 from bench.nlu_evaluation import (
     SCORED_ENTITIES,
     Evaluation,
@@ -23,6 +14,15 @@ from bench.nlu_evaluation import (
     targets,
 )
 from bench.nlu_metrics import EntityReport, IntentReport, Prediction
+from bench.report import (
+    BENCHMARKS_DOC,
+    history,
+    keep_history,
+    machine,
+    markdown_table,
+    now,
+    write_section,
+)
 
 NAME = "eval-nlu"
 CONFUSIONS_SHOWN = 15

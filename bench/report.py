@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import platform
 import re
+import subprocess
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -97,3 +98,18 @@ def write_section(name: str, body: str, doc: Path = BENCHMARKS_DOC) -> None:
 def keep_history(rows: list[str], new_row: str) -> list[str]:
     """The last HISTORY_ROWS rows with `new_row` appended."""
     return [*rows, new_row][-HISTORY_ROWS:]
+
+
+def current_commit() -> str:
+    """The checked-out commit, marked when the work tree has changes: what was measured."""
+
+    def git(*args: str) -> str:
+        # Read-only: no optional lock, so a concurrent commit never finds the index locked.
+        env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}
+        done = subprocess.run(
+            ["git", *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False
+        )
+        return done.stdout.strip()
+
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    return f"{head}+changes" if git("status", "--porcelain", "--untracked-files=no") else head
