@@ -87,7 +87,7 @@ def redact_event(event: dict[str, Any]) -> dict[str, Any]:
     return redacted
 
 
-class RedisStreamEventBroker(EventBroker):
+class RedisStreamEventBroker(EventBroker):  # type: ignore[misc]  # rasa is untyped
     """Appends each event as one stream entry {"event_id": <uuid>, "event": <json>}."""
 
     def __init__(

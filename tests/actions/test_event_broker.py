@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import socket
@@ -25,7 +26,7 @@ CARD = "4111 1111 1111 1111"  # a test card number: passes the Luhn check
 def stream() -> Iterator[str]:
     key = f"test-broker-{uuid.uuid4().hex[:10]}:events"
     yield key
-    redis.Redis(**REDIS).delete(key)  # type: ignore[arg-type]
+    redis.Redis(**REDIS).delete(key)
 
 
 def _entries(key: str, port: int = 6379) -> list[dict[str, Any]]:
@@ -83,7 +84,7 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-async def test_events_published_while_redis_is_down_are_delivered_when_it_is_back(stream: str):
+def test_events_published_while_redis_is_down_are_delivered_when_it_is_back(stream: str):
     binary = shutil.which("redis-server")
     assert binary, "redis-server is installed by make setup"
     port = _free_port()
@@ -100,7 +101,7 @@ async def test_events_published_while_redis_is_down_are_delivered_when_it_is_bac
     try:
         broker.publish({"sender_id": "s1", "event": "bot", "text": "after"})
         assert broker.flush(15)
-        await broker.close()
+        asyncio.run(broker.close())
         assert [e["body"]["text"] for e in _entries(stream, port)] == ["before", "during", "after"]
     finally:
         server.terminate()
