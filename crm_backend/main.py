@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from crm_backend.agents.router import auth_router
 from crm_backend.agents.router import router as agents_router
 from crm_backend.audit.router import router as audit_router
+from crm_backend.canned.router import router as canned_router
 from crm_backend.conversations.router import router as conversations_router
 from crm_backend.core.config import Settings, get_settings
 from crm_backend.core.database import create_engine, create_session_factory
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tickets_router,
         conversations_router,
         handoffs_router,
+        canned_router,
         faq_router,
         audit_router,
     ):

@@ -2,6 +2,7 @@
 
 from crm_backend.agents.models import Agent
 from crm_backend.audit.models import AuditEntry
+from crm_backend.canned.models import CannedResponse
 from crm_backend.conversations.models import Conversation, Message
 from crm_backend.core.database import Base
 from crm_backend.core.sequences import NumberSequence
@@ -22,6 +23,7 @@ __all__ = [
     "Agent",
     "AuditEntry",
     "Base",
+    "CannedResponse",
     "Conversation",
     "Customer",
     "CustomerAddress",

@@ -18,6 +18,7 @@ from crm_backend.conversations.models import Conversation, ConversationStatus, M
 from crm_backend.core.enums import ActorKind, Channel
 from crm_backend.core.sequences import next_number
 from crm_backend.customers.models import Customer, CustomerIdentity
+from crm_backend.demo.canned_seed import seed_canned_responses
 from crm_backend.handoffs.models import Handoff, HandoffReason, HandoffStatus
 from crm_backend.orders.models import Order
 from crm_backend.tickets.models import Ticket, TicketComment, TicketPriority, TicketStatus
@@ -141,10 +142,10 @@ def _resolved_handoff(rng: random.Random, conversation: Conversation, intent: st
 async def seed_support_history(
     session: AsyncSession, *, rng: random.Random, customers: list[Customer], anchor: date, scale: int
 ) -> None:
-    """Agents, then conversations (some handed off) and tickets, spread over the last 90 days."""
+    """Agents, canned responses, conversations (some handed off) and tickets over the last 90 days."""
     agents = _agents()
     session.add_all(agents)
-    await session.flush()
+    await seed_canned_responses(session)
     until = datetime.combine(anchor, time(0), tzinfo=UTC)
     orders = list((await session.scalars(select(Order).order_by(Order.id).limit(scale))).all())
 
