@@ -185,6 +185,14 @@ class HandoffTicket:
     created: bool
 
 
+@dataclass(frozen=True, slots=True)
+class RatableHandoff:
+    """A closed handoff the customer may rate: its id and whether they already did."""
+
+    id: int
+    rated: bool
+
+
 def _detail(response: httpx.Response) -> tuple[str, str]:
     """The CRM's {"error", "detail"} body, tolerating anything else."""
     try:
@@ -398,6 +406,23 @@ class CrmClient:
             agents_online=int(body.get("agents_online", 0)),
             created=response.status_code == 201,
         )
+
+    async def latest_resolved_handoff(self, *, sender_id: str) -> RatableHandoff | None:
+        """The conversation's most recently closed handoff, or None if it never had one."""
+        response = await self._request(
+            "GET", "/api/handoffs", params={"sender_id": sender_id, "status": "resolved", "limit": 1}
+        )
+        items = self._expect(response, 200)["items"]
+        if not items:
+            return None
+        return RatableHandoff(id=int(items[0]["id"]), rated=items[0].get("csat_score") is not None)
+
+    async def rate_handoff(self, *, handoff_id: int, score: int, comment: str | None) -> None:
+        """Store the customer's satisfaction (1-5) and comment; Refused if it was rated already."""
+        response = await self._request(
+            "POST", f"/api/handoffs/{handoff_id}/csat", json={"score": score, "comment": comment}
+        )
+        self._expect(response, 200)
 
 
 _shared_client: CrmClient | None = None

@@ -19,6 +19,8 @@ DOMAIN_ACTIONS = {
     "action_handoff",
     "action_offer_human",
     "action_default_fallback",
+    "action_rate_service",
+    "action_submit_csat",
     "validate_order_lookup_form",
     "validate_ticket_lookup_form",
     "validate_address_form",
