@@ -363,11 +363,19 @@ class CrmClient:
 
     # --- customers ------------------------------------------------------------------
 
-    async def resolve_customer(self, *, channel: str, external_id: str, email: str | None) -> int:
-        """The customer behind this chat (found by channel identity or email, or created): their id."""
+    async def resolve_customer(
+        self, *, channel: str, external_id: str, email: str | None, customer_id: int | None = None
+    ) -> int:
+        """The customer behind this chat (found by channel identity or email, or created): their id.
+
+        With `customer_id` (proven, e.g. by a verified order) the chat's identity is attached to
+        that customer; Refused("identity_taken") if it already belongs to another.
+        """
         payload: dict[str, Any] = {"channel": channel, "external_id": external_id}
         if email:
             payload["email"] = email
+        if customer_id is not None:
+            payload["customer_id"] = customer_id
         response = await self._request("POST", "/api/customers/resolve", json=payload)
         return int(self._expect(response, 200)["customer"]["id"])
 

@@ -18,7 +18,8 @@ from rasa_sdk.interfaces import Tracker
 from rasa_sdk.types import DomainDict
 
 from actions.base import UsesCrm
-from actions.crm_client import CrmUnavailable, OrderNotFound, OwnershipProof, TicketNotFound
+from actions.conversation import crm_channel
+from actions.crm_client import CrmError, CrmUnavailable, OrderNotFound, OwnershipProof, TicketNotFound
 from actions.formatting import normalize_email, normalize_order_number, normalize_ticket_number
 
 logger = logging.getLogger(__name__)
@@ -99,12 +100,29 @@ class VerifyingForm(ValidatesEmail, UsesCrm, FormValidationAction):
         except CrmUnavailable as exc:
             logger.warning("verification impossible for %s: %s", tracker.sender_id, exc)
             return [*events, SlotSet("crm_unreachable", True)]
+        # Number + email just proved who this is (a signed-in customer was known already).
+        if "email" in proof and verified.get("customer_id") is not None:
+            await self._attach_identity(tracker, int(verified["customer_id"]), proof["email"])
         return [
             *events,
             SlotSet(self.verified_slot, number),
             SlotSet("verification_failures", 0),
             *(SlotSet(name, value) for name, value in verified.items()),
         ]
+
+    async def _attach_identity(self, tracker: Tracker, proven: int, email: str | None) -> None:
+        """Tell the CRM that this chat is the proven customer's, so all their channels meet in one record.
+
+        The CRM links this conversation (and later ones of the same sender) to the customer
+        and keeps the verified email, which finds them again from another channel.
+        """
+        try:
+            await self.crm.resolve_customer(
+                channel=crm_channel(tracker), external_id=tracker.sender_id, email=email, customer_id=proven
+            )
+        except CrmError as exc:
+            # The customer is verified either way; an agent can still merge records later.
+            logger.warning("channel identity of %s not attached: %s", tracker.sender_id, exc)
 
     def _failed(self, dispatcher: CollectingDispatcher, slots: dict[str, Any]) -> list[EventType]:
         failures = int(slots.get("verification_failures") or 0) + 1

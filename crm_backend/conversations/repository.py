@@ -14,7 +14,7 @@ from crm_backend.conversations.models import Conversation, ConversationStatus, M
 from crm_backend.core.enums import Channel
 from crm_backend.core.filters import where_equal
 from crm_backend.core.types import UTCDateTime
-from crm_backend.customers.models import Customer
+from crm_backend.customers.models import Customer, CustomerIdentity
 
 
 def _insert_or_ignore(session: AsyncSession, model: type[Any], conflict_on: list[str]) -> Any:
@@ -44,10 +44,19 @@ async def get(session: AsyncSession, conversation_id: int) -> Conversation | Non
 async def get_or_create(
     session: AsyncSession, *, sender_id: str, channel: Channel, started_at: datetime
 ) -> Conversation:
-    """The conversation with this sender id, created first if missing (safe under concurrency)."""
+    """The conversation with this sender id, created first if missing (safe under concurrency).
+
+    A sender whose channel identity is already attached to a customer starts out linked to them.
+    """
+    known_customer = (
+        select(CustomerIdentity.customer_id)
+        .where(CustomerIdentity.channel == channel, CustomerIdentity.external_id == sender_id)
+        .scalar_subquery()
+    )
     statement = _insert_or_ignore(session, Conversation, ["sender_id"]).values(
         sender_id=sender_id,
         channel=channel,
+        customer_id=known_customer,
         status=ConversationStatus.ACTIVE,
         started_at=started_at,
         last_message_at=started_at,
@@ -66,6 +75,21 @@ async def get_many(session: AsyncSession, conversation_ids: Iterable[int]) -> di
         return {}
     rows = await session.scalars(select(Conversation).where(Conversation.id.in_(ids)))
     return {conversation.id: conversation for conversation in rows}
+
+
+async def link_sender(session: AsyncSession, *, channel: Channel, sender_id: str, customer_id: int) -> int:
+    """Link the unlinked conversation of this channel identity to the customer; how many were linked."""
+    result = await session.execute(
+        update(Conversation)
+        .where(
+            Conversation.sender_id == sender_id,
+            Conversation.channel == channel,
+            Conversation.customer_id.is_(None),
+        )
+        .values(customer_id=customer_id)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def set_status(session: AsyncSession, conversation_id: int, status: ConversationStatus) -> None:

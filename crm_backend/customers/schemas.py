@@ -106,13 +106,20 @@ class ResolveRequest(BaseModel):
     external_id: str = Field(min_length=1, max_length=255)
     email: EmailStr | None = Field(default=None, max_length=320)
     full_name: str | None = Field(default=None, min_length=1, max_length=200)
+    customer_id: int | None = Field(
+        default=None,
+        ge=1,
+        le=2**31 - 1,  # the id column's range: larger ids are a 422, not a database error
+        description="Who it is, when the caller has proven it (a verified order): "
+        "the identity is attached to this customer, or 409 if it belongs to another.",
+    )
     phone: str | None = Field(default=None, min_length=3, max_length=32, pattern=r"^[+\d][\d ()./-]*$")
 
 
 class ResolveResponse(BaseModel):
     customer: CustomerRead
     created: bool
-    matched_by: str | None = Field(description="identity, email, or null for a new customer")
+    matched_by: str | None = Field(description="customer_id, identity, email, or null for a new customer")
 
 
 class DuplicateCandidate(BaseModel):

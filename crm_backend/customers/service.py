@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_backend.audit.service import diff, record
 from crm_backend.auth.principal import Principal
+from crm_backend.conversations import repository as conversations
 from crm_backend.core.enums import Channel
 from crm_backend.core.errors import Conflict, NotFound
 from crm_backend.core.types import utcnow
@@ -88,6 +89,14 @@ async def _claim_identity(session: AsyncSession, customer: Customer, identity: I
         )
 
 
+async def _link_conversations(session: AsyncSession, customer_id: int, identity: IdentityIn) -> None:
+    # The identity's conversation so far (a Rasa sender id is the channel identity)
+    # belongs to the customer too; later ones are linked when they are created.
+    await conversations.link_sender(
+        session, channel=identity.channel, sender_id=identity.external_id, customer_id=customer_id
+    )
+
+
 def _set_phone(customer: Customer, phone: str | None) -> None:
     customer.phone = phone
     customer.phone_digits = repository.phone_digits(phone)
@@ -120,6 +129,8 @@ async def create_customer(session: AsyncSession, *, data: CustomerCreate, actor:
     for identity in data.identities:
         await _claim_identity(session, customer, identity)
     await session.flush()
+    for identity in data.identities:
+        await _link_conversations(session, customer.id, identity)
     await record(
         session, actor=actor, action="customer.create", entity_type="customer", entity_id=customer.id
     )
@@ -199,6 +210,7 @@ async def add_identity(
     customer = await _live_customer(session, customer_id)
     await _claim_identity(session, customer, identity)
     await session.flush()
+    await _link_conversations(session, customer.id, identity)
     await record(
         session, actor=actor, action="customer.add_identity", entity_type="customer", entity_id=customer.id,
         changes={"channel": identity.channel.value},
@@ -215,21 +227,19 @@ async def resolve_customer(
     email ends up as one record holding both identities.
     """
     identity = IdentityIn(channel=data.channel, external_id=data.external_id)
+    if data.customer_id is not None:
+        return await _attach_to_known(session, data=data, identity=identity, actor=actor)
     customer = await repository.get_by_identity(session, data.channel, data.external_id)
     if customer is not None:
-        for link in customer.identities:
-            if link.channel is data.channel and link.external_id == data.external_id:
-                link.last_seen_at = utcnow()
-        if data.email and await repository.email_owner_id(session, str(data.email)) is None:
-            await _claim_email(session, customer, str(data.email))
-            customer.email = customer.email or str(data.email).lower()
-        await session.flush()
+        await _seen_again(session, customer, data)
+        await _link_conversations(session, customer.id, identity)
         return customer, False, "identity"
     if data.email:
         customer = await repository.get_by_email(session, str(data.email))
         if customer is not None and customer.erased_at is None:
             await _claim_identity(session, customer, identity)
             await session.flush()
+            await _link_conversations(session, customer.id, identity)
             await record(
                 session, actor=actor, action="customer.link_identity", entity_type="customer",
                 entity_id=customer.id, changes={"channel": data.channel.value, "matched_by": "email"},
@@ -247,3 +257,32 @@ async def resolve_customer(
         actor=actor,
     )
     return created, True, None
+
+
+async def _seen_again(session: AsyncSession, customer: Customer, data: ResolveRequest) -> None:
+    """Note when the identity was last seen; keep an email they gave if nobody holds it yet."""
+    for link in customer.identities:
+        if link.channel is data.channel and link.external_id == data.external_id:
+            link.last_seen_at = utcnow()
+    if data.email and await repository.email_owner_id(session, str(data.email)) is None:
+        await _claim_email(session, customer, str(data.email))
+        customer.email = customer.email or str(data.email).lower()
+    await session.flush()
+
+
+async def _attach_to_known(
+    session: AsyncSession, *, data: ResolveRequest, identity: IdentityIn, actor: Principal
+) -> tuple[Customer, bool, str | None]:
+    """Resolve for a proven customer: the identity becomes theirs (409 if another customer's)."""
+    assert data.customer_id is not None
+    customer = await _live_customer(session, data.customer_id)
+    owner = await repository.identity_owner_id(session, data.channel, data.external_id)
+    await _claim_identity(session, customer, identity)
+    await _seen_again(session, customer, data)
+    await _link_conversations(session, customer.id, identity)
+    if owner is None:
+        await record(
+            session, actor=actor, action="customer.link_identity", entity_type="customer",
+            entity_id=customer.id, changes={"channel": data.channel.value, "matched_by": "customer_id"},
+        )  # fmt: skip
+    return await get_customer(session, customer.id), False, "customer_id"

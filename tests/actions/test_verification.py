@@ -18,6 +18,7 @@ from actions.verification import (
 from tests.actions.conftest import (
     EMPTY_DOMAIN,
     FORMS_DOMAIN,
+    SENDER_ID,
     connection_refused,
     make_tracker,
     not_found,
@@ -76,6 +77,21 @@ TICKET = Lookup(
     found=TICKET_BODY,
 )
 BOTH = pytest.mark.parametrize("lookup", [ORDER, TICKET], ids=["order", "ticket"])
+RESOLVE = ("POST", "/api/customers/resolve")
+
+
+def resolved(customer_id: int) -> httpx.Response:
+    """The CRM's answer to /api/customers/resolve for a known customer."""
+    return httpx.Response(
+        200, json={"customer": {"id": customer_id}, "created": False, "matched_by": "customer_id"}
+    )
+
+
+def crm_finds(fake_crm, lookup: Lookup, *, resolve: httpx.Response | None = None) -> None:
+    """The CRM confirms the number and accepts the channel identity (or answers `resolve`)."""
+    fake_crm.route(
+        {("POST", lookup.path): httpx.Response(200, json=lookup.found), RESOLVE: resolve or resolved(42)}
+    )
 
 
 async def validate(lookup, crm, dispatcher, slots=None, **candidates):
@@ -88,15 +104,15 @@ async def validate(lookup, crm, dispatcher, slots=None, **candidates):
 
 @BOTH
 async def test_number_and_email_are_checked_once_and_verify_the_number(lookup, crm, fake_crm, dispatcher):
-    fake_crm.answer(lambda request: httpx.Response(200, json=lookup.found))
+    crm_finds(fake_crm, lookup)
 
     events = await validate(
         lookup, crm, dispatcher, {"verification_failures": 1.0},
         **{lookup.number_slot: lookup.typed, "email": "Alice.Martin@Example.com"},
     )  # fmt: skip
 
-    assert fake_crm.calls() == [("POST", lookup.path)]
-    assert fake_crm.json_bodies() == [{lookup.number_field: lookup.number, "email": EMAIL}]
+    assert fake_crm.calls()[0] == ("POST", lookup.path)
+    assert fake_crm.json_bodies()[0] == {lookup.number_field: lookup.number, "email": EMAIL}
     slots = slots_set(events)
     assert slots[lookup.verified_slot] == lookup.number
     assert slots[lookup.number_slot] == lookup.number
@@ -105,7 +121,7 @@ async def test_number_and_email_are_checked_once_and_verify_the_number(lookup, c
 
 
 async def test_a_verified_order_proves_who_the_customer_is(crm, fake_crm, dispatcher):
-    fake_crm.answer(lambda request: httpx.Response(200, json=ORDER.found))
+    crm_finds(fake_crm, ORDER)
 
     events = await validate(ORDER, crm, dispatcher, order_number="100001", email=EMAIL)
 
@@ -113,23 +129,25 @@ async def test_a_verified_order_proves_who_the_customer_is(crm, fake_crm, dispat
 
 
 async def test_a_verified_ticket_says_nothing_about_the_customer(crm, fake_crm, dispatcher):
-    fake_crm.answer(lambda request: httpx.Response(200, json=TICKET_BODY))
+    crm_finds(fake_crm, TICKET)
 
     events = await validate(TICKET, crm, dispatcher, ticket_number="123", email=EMAIL)
 
     assert "customer_id" not in slots_set(events)
+    assert RESOLVE not in fake_crm.calls()
 
 
 @BOTH
 async def test_a_signed_in_customer_proves_ownership_by_id_without_an_email(
     lookup, crm, fake_crm, dispatcher
 ):
-    fake_crm.answer(lambda request: httpx.Response(200, json=lookup.found))
+    crm_finds(fake_crm, lookup)
 
     events = await validate(
         lookup, crm, dispatcher, {"customer_id": "7"}, **{lookup.number_slot: lookup.typed}
     )
 
+    # Only the check: the chat's identity was attached when the customer was first proven.
     assert fake_crm.json_bodies() == [{lookup.number_field: lookup.number, "customer_id": 7}]
     assert slots_set(events)[lookup.verified_slot] == lookup.number
     # The form is complete: it asks for no email.
@@ -345,3 +363,55 @@ def test_invalid_email_is_reasked(dispatcher, typed):
     result = ValidateTicketLookupForm().validate_email(typed, dispatcher, make_tracker(), EMPTY_DOMAIN)
     assert result == {"email": None}
     assert responses(dispatcher) == ["utter_invalid_email"]
+
+
+# --- the verified customer's channel identity --------------------------------------------
+
+
+@pytest.mark.parametrize(("input_channel", "crm_channel"), [("rest", "web"), ("facebook", "messenger")])
+async def test_a_verified_order_attaches_this_chat_to_its_customer(
+    input_channel, crm_channel, crm, fake_crm, dispatcher
+):
+    crm_finds(fake_crm, ORDER)
+    form = ORDER.form(crm)
+    tracker = make_tracker(
+        channel=input_channel, candidates={"order_number": "100001", "email": EMAIL},
+        active_loop=form.form_name(),
+    )  # fmt: skip
+
+    await form.run(dispatcher, tracker, FORMS_DOMAIN)
+
+    assert fake_crm.calls() == [("POST", ORDER.path), RESOLVE]
+    assert fake_crm.json_bodies()[1] == {
+        "channel": crm_channel, "external_id": SENDER_ID, "email": EMAIL, "customer_id": 42,
+    }  # fmt: skip
+
+
+async def test_an_order_of_a_guest_checkout_attaches_nothing(crm, fake_crm, dispatcher):
+    fake_crm.route({("POST", ORDER.path): httpx.Response(200, json=order_json(customer_id=None))})
+
+    events = await validate(ORDER, crm, dispatcher, order_number="100001", email=EMAIL)
+
+    assert fake_crm.calls() == [("POST", ORDER.path)]
+    assert slots_set(events)["verified_order"] == "ORD-100001"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        httpx.Response(409, json={"error": "identity_taken", "detail": "belongs to customer 9"}),
+        httpx.Response(503, json={"error": "unavailable", "detail": "database down"}),
+    ],
+    ids=["identity-of-another-customer", "crm-down"],
+)
+async def test_the_customer_stays_verified_when_the_identity_is_not_attached(
+    answer, crm, fake_crm, dispatcher
+):
+    crm_finds(fake_crm, ORDER, resolve=answer)
+
+    events = await validate(ORDER, crm, dispatcher, order_number="100001", email=EMAIL)
+
+    slots = slots_set(events)
+    assert (slots["verified_order"], slots["customer_id"]) == ("ORD-100001", 42)
+    assert "crm_unreachable" not in slots
+    assert dispatcher.messages == []
