@@ -19,12 +19,15 @@ from crm_backend.core.database import create_engine, create_session_factory
 from crm_backend.core.errors import install_error_handlers
 from crm_backend.core.middleware import RequestGuard
 from crm_backend.customers.router import router as customers_router
+from crm_backend.events import runtime as pipeline_runtime
+from crm_backend.events.router import router as live_router
 from crm_backend.faq.indexing import build_at_startup
 from crm_backend.faq.router import router as faq_router
 from crm_backend.handoffs.router import router as handoffs_router
 from crm_backend.health.router import router as health_router
 from crm_backend.orders.router import router as orders_router
 from crm_backend.tickets.router import router as tickets_router
+from crm_backend.widget.router import router as widget_router
 from faq.search import ANSWER_THRESHOLD, LiveIndex
 
 API_DESCRIPTION = """
@@ -52,6 +55,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # garbage collector's sight, so full collections don't stall requests (p99).
         gc.collect()
         gc.freeze()
+        # Rasa's event stream in, live updates out, the Rasa client (each off when unconfigured).
+        pipeline = await pipeline_runtime.start(app, settings, app.state.session_factory)
         index_build: asyncio.Task[None] | None = None
         if settings.faq_index_on_startup:
             # In the background: the CRM answers at once, and a search that comes first
@@ -66,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 index_build.cancel()
                 with suppress(asyncio.CancelledError):
                     await index_build
+            await pipeline.stop()
             await engine.dispose()
 
     app = FastAPI(
@@ -91,6 +97,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         canned_router,
         faq_router,
         audit_router,
+        widget_router,
+        live_router,
     ):
         app.include_router(router)
     return app

@@ -102,6 +102,18 @@ async def set_status(session: AsyncSession, conversation_id: int, status: Conver
     )
 
 
+async def change_status(session: AsyncSession, conversation_id: int, status: ConversationStatus) -> bool:
+    """Set the status unless it already is that; whether it changed."""
+    changed = await session.scalar(
+        update(Conversation)
+        .where(Conversation.id == conversation_id, Conversation.status != status)
+        .values(status=status)
+        .returning(Conversation.id)
+        .execution_options(synchronize_session=False)
+    )
+    return changed is not None
+
+
 async def insert_message(session: AsyncSession, values: dict[str, Any]) -> int | None:
     """Store a message; None when its (conversation, event_id) is already stored."""
     statement = _insert_or_ignore(session, Message, ["conversation_id", "event_id"]).values(**values)

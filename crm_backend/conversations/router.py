@@ -25,6 +25,8 @@ from crm_backend.core.dependencies import SessionDep
 from crm_backend.core.enums import Channel
 from crm_backend.core.errors import error_body
 from crm_backend.core.pagination import Page, PageDep, paginate
+from crm_backend.events import live
+from crm_backend.events.live import LiveDep
 
 router = APIRouter(prefix="/api/conversations", tags=["conversations"])
 
@@ -95,14 +97,18 @@ async def append_message(
     response: Response,
     session: SessionDep,
     caller: CallerDep,
+    updates: LiveDep,
 ) -> MessageRead:
     """Append a message, creating the conversation if needed; a repeated event_id stores nothing.
 
     The service posts customer, bot and system messages; agents post their own replies and
-    internal notes.
+    internal notes. A new message is announced on /api/live (`message.created`). Replies
+    meant for the customer go through POST /api/handoffs/{id}/messages, which delivers them.
     """
     message, created = await service.append_message(session, sender_id=sender_id, data=payload, actor=caller)
-    if not created:
+    if created:
+        updates.add(live.message_created(sender_id, message))
+    else:
         response.status_code = status.HTTP_200_OK
     return MessageRead.model_validate(message)
 

@@ -7,17 +7,19 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crm_backend.agents import repository as agents
 from crm_backend.audit.service import diff, record
 from crm_backend.auth.dependencies import Forbidden
-from crm_backend.auth.principal import Principal
+from crm_backend.auth.principal import SYSTEM_PRINCIPAL, Principal
 from crm_backend.conversations import repository
-from crm_backend.conversations.models import Conversation, Message, MessageAuthor
+from crm_backend.conversations.models import Conversation, ConversationStatus, Message, MessageAuthor
 from crm_backend.conversations.schemas import (
     ConversationRead,
     ConversationSummary,
     MessageCreate,
     MessageRead,
 )
+from crm_backend.core.enums import ActorKind
 from crm_backend.core.errors import Conflict, NotFound
 from crm_backend.core.types import utcnow
 from crm_backend.customers.service import CustomerNotFound
@@ -102,6 +104,43 @@ async def append_message(
     message stored the first time.
     """
     _check_author(data, actor)
+    return await _store(session, sender_id=sender_id, data=data, actor=actor)
+
+
+async def record_event(
+    session: AsyncSession,
+    *,
+    sender_id: str,
+    data: MessageCreate,
+    agent_id: int | None = None,
+    inherit_channel: bool = False,
+) -> tuple[Message, bool]:
+    """Store a message that came on Rasa's event stream; (message, created).
+
+    `agent_id` marks an agent's reply echoed back by Rasa (kept only if the agent exists);
+    `inherit_channel` takes the channel of the conversation, for bot events that carry none.
+    """
+    if inherit_channel:
+        existing = await repository.get_by_sender(session, sender_id)
+        if existing is not None:
+            data = data.model_copy(update={"channel": existing.channel})
+    actor = SYSTEM_PRINCIPAL
+    if agent_id is not None and data.author is MessageAuthor.AGENT and await agents.get(session, agent_id):
+        actor = Principal(kind=ActorKind.AGENT, id=str(agent_id), agent_id=agent_id)
+    return await _store(session, sender_id=sender_id, data=data, actor=actor)
+
+
+async def record_status(session: AsyncSession, *, sender_id: str, status: ConversationStatus) -> bool:
+    """Set the status of a conversation known from the event stream; whether it changed."""
+    conversation = await repository.get_by_sender(session, sender_id)
+    if conversation is None:
+        return False
+    return await repository.change_status(session, conversation.id, status)
+
+
+async def _store(
+    session: AsyncSession, *, sender_id: str, data: MessageCreate, actor: Principal
+) -> tuple[Message, bool]:
     sent_at = data.sent_at or utcnow()
     conversation = await repository.get_or_create(
         session, sender_id=sender_id, channel=data.channel, started_at=sent_at

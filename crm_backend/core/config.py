@@ -46,14 +46,34 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
     # Echo SQL statements; only useful when debugging queries.
     sql_echo: bool = False
-    # Redis is optional for the CRM itself until the conversation pipeline needs it.
-    redis_url: str = Field(default="redis://127.0.0.1:6379/0", alias="REDIS_URL")
+    # The conversation pipeline (crm_backend/events/): Rasa's event stream in, live updates
+    # out, both through this Redis. Unset: the consumer and /api/live are off (logged).
+    redis_url: str | None = None
+    # Must match the bot's stream: "<RASA_REDIS_KEY_PREFIX>:events" (bot/event_broker.py).
+    event_stream: str = Field(default="shopbot:events", min_length=1)
+    event_group: str = Field(default="crm", min_length=1)
+    # This process's name in the group; default "<host>-<pid>". Give a stable name to let a
+    # restarted process pick up its own unacknowledged entries by name.
+    event_consumer_name: str | None = None
+    # Run the stream consumer in this process (off for processes that only serve requests).
+    consume_events: bool = True
+    live_channel: str = Field(default="shopbot:live", min_length=1)
+    # Rasa's HTTP API (run with --enable-api --auth-token): agent replies, hand-back, CSAT.
+    rasa_url: str | None = None
+    rasa_token: str | None = None
+    rasa_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     # FAQ search. The answer threshold defaults to the value calibrated by `make eval-faq`
     # (faq.search.ANSWER_THRESHOLD); set it only to override that calibration.
     faq_answer_threshold: float | None = Field(default=None, ge=0, le=1)
     # Build the search index (loading the model, encoding new articles) in the background at
     # start-up; otherwise the first search builds it.
     faq_index_on_startup: bool = True
+    # The website widget (crm_backend/widget/): the Rasa URL the demo page's widget talks to
+    # (as the browser sees it), the built script /widget.js serves, and the secret shared with
+    # the action server that the development-only demo sign-in signs customer tokens with.
+    public_rasa_url: str = "http://localhost:5005"
+    widget_bundle: Path = REPO_ROOT / "widget" / "dist" / "widget.js"
+    widget_token_secret: str = Field(default="", alias="WIDGET_TOKEN_SECRET")
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:

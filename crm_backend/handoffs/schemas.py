@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, Field
 
 from crm_backend.conversations.models import Conversation
-from crm_backend.conversations.schemas import MAX_DB_ID, CleanStr, JsonObject, SenderId
+from crm_backend.conversations.schemas import MAX_DB_ID, MAX_TEXT_LENGTH, CleanStr, JsonObject, SenderId
 from crm_backend.core.enums import Channel
 from crm_backend.handoffs.models import Handoff, HandoffReason, HandoffStatus
 
@@ -35,6 +35,18 @@ class HandoffCreate(BaseModel):
 
 class HandoffTransfer(BaseModel):
     agent_id: int = Field(ge=1, le=MAX_DB_ID)
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
+class AgentReply(BaseModel):
+    """An agent's reply to the customer of the handoff."""
+
+    text: Annotated[CleanStr, AfterValidator(_not_blank)] = Field(min_length=1, max_length=MAX_TEXT_LENGTH)
 
 
 class CsatCreate(BaseModel):

@@ -188,7 +188,8 @@ async def claim(session: AsyncSession, *, handoff_id: int, actor: Principal) -> 
     return handoff
 
 
-async def _assigned_to_caller(session: AsyncSession, handoff_id: int, actor: Principal) -> Handoff:
+async def assigned_to_caller(session: AsyncSession, handoff_id: int, actor: Principal) -> Handoff:
+    """The handoff if it is assigned and the caller is its assignee or an admin; else 409/403."""
     handoff = await get_handoff(session, handoff_id)
     if handoff.status is not HandoffStatus.ASSIGNED:
         raise HandoffNotAssigned(f"Handoff {handoff_id} is {handoff.status.value}, not assigned.")
@@ -207,7 +208,7 @@ async def _update_assigned(session: AsyncSession, handoff: Handoff, **values: An
 
 async def transfer(session: AsyncSession, *, handoff_id: int, agent_id: int, actor: Principal) -> Handoff:
     """Hand an assigned handoff to another active agent."""
-    handoff = await _assigned_to_caller(session, handoff_id, actor)
+    handoff = await assigned_to_caller(session, handoff_id, actor)
     target = await agents.get(session, agent_id)
     if target is None:
         raise AgentNotFound(f"No agent with id {agent_id}.")
@@ -225,7 +226,7 @@ async def transfer(session: AsyncSession, *, handoff_id: int, agent_id: int, act
 
 
 async def _close(session: AsyncSession, *, handoff_id: int, actor: Principal, outcome: str) -> Handoff:
-    handoff = await _assigned_to_caller(session, handoff_id, actor)
+    handoff = await assigned_to_caller(session, handoff_id, actor)
     handoff = await _update_assigned(
         session,
         handoff,

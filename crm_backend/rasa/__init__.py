@@ -1,0 +1,1 @@
+"""The CRM's client for Rasa's HTTP API."""
