@@ -16,6 +16,7 @@ import redis
 from devstack.services import ServiceFailed, free_port
 from devstack.stack import Stack, StackConfig
 from tests.databases import temporary_postgres_database
+from tests.e2e.fake_platforms import FakePlatforms, fake_platforms
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -35,7 +36,15 @@ class RunningStack:
 
 
 @pytest.fixture(scope="session")
-def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+def platforms() -> Iterator[FakePlatforms]:
+    """The social platforms' APIs (Messenger, Telegram, Twilio, Slack), faked on a local port."""
+    yield from fake_platforms()
+
+
+@pytest.fixture(scope="session")
+def running_stack(
+    tmp_path_factory: pytest.TempPathFactory, platforms: FakePlatforms
+) -> Iterator[RunningStack]:
     """Start every service once per session on free ports; clean Redis and the database afterwards."""
     key_prefix = f"e2e{uuid.uuid4().hex[:10]}"
     with temporary_postgres_database("crm_e2e") as database_url:
@@ -48,6 +57,8 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningS
             redis_key_prefix=key_prefix,
             service_token=secrets.token_urlsafe(24),
             log_dir=tmp_path_factory.mktemp("stack-logs"),
+            # Every social connector on, with fake credentials, replying to the fake APIs.
+            extra_env=platforms.environment(),
         )
         stack = Stack(config)
         try:

@@ -1,0 +1,108 @@
+"""WhatsApp through Twilio: Rasa's connector, configured from the environment, with signatures checked.
+
+Rasa 3.6 does not check `X-Twilio-Signature` at all; here every webhook call must carry a
+valid one (HMAC of the public URL and the form fields under the account's auth token).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.twilio import TwilioInput, TwilioOutput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from twilio.request_validator import RequestValidator
+
+from channels.common import ChannelSettings, error, invalid_signature, off_blueprint, read_settings
+
+logger = logging.getLogger(__name__)
+
+REQUIRED = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_WHATSAPP_NUMBER")
+OPTIONAL = {"TWILIO_API_BASE_URL": "https://api.twilio.com", "TWILIO_WEBHOOK_URL": None}
+
+
+class WhatsAppOutput(TwilioOutput):
+    """Twilio's Messages API at TWILIO_API_BASE_URL; recipients are `whatsapp:+<number>`."""
+
+    def __init__(self, settings: ChannelSettings) -> None:
+        super().__init__(
+            settings["TWILIO_ACCOUNT_SID"], settings["TWILIO_AUTH_TOKEN"], settings["TWILIO_WHATSAPP_NUMBER"]
+        )
+        self.api.base_url = settings["TWILIO_API_BASE_URL"].rstrip("/")
+
+    @classmethod
+    def name(cls) -> str:
+        return "twilio"
+
+
+class WhatsAppChannel(TwilioInput):
+    """`/webhooks/twilio/webhook`, on when the TWILIO_* credentials and the WhatsApp sender are set."""
+
+    def __init__(self, settings: ChannelSettings) -> None:
+        self.settings = settings
+        values = settings.values
+        super().__init__(
+            values.get("TWILIO_ACCOUNT_SID"),
+            values.get("TWILIO_AUTH_TOKEN"),
+            values.get("TWILIO_WHATSAPP_NUMBER"),
+            debug_mode=False,
+        )
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        """Read TWILIO_* from the environment; credentials.yml carries no secrets."""
+        return cls(read_settings("whatsapp", REQUIRED, OPTIONAL))
+
+    def signature_valid(self, request: Request) -> bool:
+        """Whether Twilio signed this call (the URL Twilio called, plus every form field)."""
+        signature = request.headers.get("X-Twilio-Signature")
+        if not signature or self.auth_token is None:
+            return False
+        # Behind a proxy the URL Rasa sees differs from the public one Twilio signed.
+        url = self.settings.get("TWILIO_WEBHOOK_URL") or request.url
+        return bool(RequestValidator(self.auth_token).validate(url, request.form, signature))
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        if not self.settings.enabled:
+            return off_blueprint("twilio", self.settings)
+        webhook = Blueprint("twilio_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            if not self.signature_valid(request):
+                return invalid_signature("whatsapp", "X-Twilio-Signature does not match the auth token.")
+            sender, text = request.form.get("From"), request.form.get("Body")
+            if self._is_location_message(request):
+                text = f"/locationData{{'Latitude': {request.form.get('Latitude')}, "
+                text += f"'Longitude': {request.form.get('Longitude')}}}"
+            if not sender or text is None:
+                return error(400, "invalid_payload", "Expected Twilio's From and Body form fields.")
+            message = UserMessage(
+                # Some carriers turn @ into ¡ (as Rasa's connector notes).
+                text.replace("¡", "@"),
+                self.get_output_channel(),
+                sender,
+                input_channel=self.name(),
+                metadata=self.get_metadata(request),
+            )
+            try:
+                await on_new_message(message)
+            except Exception:
+                logger.exception("whatsapp: the bot failed on a message from %s", sender)
+                return error(500, "bot_failed", "The assistant could not handle this message.")
+            # An empty answer: replies go out through the Messages API, not as TwiML.
+            return response.empty()
+
+        return webhook
+
+    def get_output_channel(self) -> OutputChannel:
+        """The Messages API channel, also used for agent replies (output_channel=latest)."""
+        return WhatsAppOutput(self.settings)
