@@ -14,19 +14,26 @@ CRM_PY := $(CRM_VENV)/bin/python
 # A venv is (re)installed only when its lock file changes: the stamp names the lock's hash.
 BOT_STAMP := $(BOT_VENV)/.installed-$(shell sha256sum requirements/bot.lock | cut -c1-16)
 CRM_STAMP := $(CRM_VENV)/.installed-$(shell sha256sum requirements/crm.lock | cut -c1-16)
+# The widget's npm packages are reinstalled when its lock changes, and widget.js is rebuilt
+# when any of its inputs (lock, build script, sources) changes: both stamps name a hash.
+WIDGET_INPUTS := widget/package-lock.json widget/build.mjs $(sort $(wildcard widget/src/*.js))
+WIDGET_MODULES_STAMP := widget/node_modules/.installed-$(shell sha256sum widget/package-lock.json | cut -c1-16)
+WIDGET_STAMP := widget/dist/.built-$(shell cat $(WIDGET_INPUTS) | sha256sum | cut -c1-16)
 PIP_QUIET := --quiet --disable-pip-version-check
 # Rasa 3.6 and its TensorFlow print pages of deprecation noise; real problems still show.
 RASA_QUIET := PYTHONWARNINGS=ignore::DeprecationWarning,ignore::PendingDeprecationWarning TF_CPP_MIN_LOG_LEVEL=2 RASA_TELEMETRY_ENABLED=false
 
-.PHONY: help setup system-deps venvs train run test test-actions test-crm test-e2e validate test-stories lint format bench-crm bench-bot eval-faq eval-nlu clean
+.PHONY: help setup system-deps venvs widget train run test test-actions test-crm test-e2e validate test-stories lint format bench-crm bench-bot eval-faq eval-nlu clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-setup: system-deps venvs train ## create both environments, install everything, train the model if its inputs changed
+setup: system-deps venvs widget faq-encoder train ## create both environments, install everything, train the model if its inputs changed
 
-system-deps: ## install the system packages the stack needs (redis-server for `make run`)
+system-deps: ## install the system packages the stack needs (redis-server for `make run`, chromium for the browser tests)
 	@command -v redis-server >/dev/null || { echo "setup: installing redis-server"; apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; }
+	@# Debian's build: Playwright drives it as it is (never `playwright install`, which downloads one).
+	@command -v chromium >/dev/null || { echo "setup: installing chromium"; apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
 venvs: $(BOT_STAMP) $(CRM_STAMP)
 
@@ -45,6 +52,23 @@ $(CRM_STAMP): requirements/crm.lock
 	$(CRM_PY) -m pip install $(PIP_QUIET) "torch==2.13.0"
 	$(CRM_PY) -m pip install $(PIP_QUIET) -r requirements/crm.lock
 	@rm -f $(CRM_VENV)/.installed-* && touch $@
+
+widget: $(WIDGET_STAMP) ## build widget/dist/widget.js (npm ci, esbuild) if its inputs changed
+
+$(WIDGET_MODULES_STAMP): widget/package-lock.json
+	@command -v npm >/dev/null || { echo "setup: npm not found (the widget builds with Node 20 and npm)"; exit 1; }
+	@echo "setup: installing the widget's npm packages"
+	cd widget && npm ci --no-audit --no-fund
+	@touch $@
+
+$(WIDGET_STAMP): $(WIDGET_MODULES_STAMP) $(WIDGET_INPUTS)
+	cd widget && node build.mjs
+	@rm -f widget/dist/.built-* && touch $@
+
+.PHONY: faq-encoder
+# Every setup: a no-op (~1 s, the inputs are hashed) unless the model or the exporter changed.
+faq-encoder: $(CRM_STAMP) ## export the FAQ search encoder to ONNX unless a cached export fits (faq/search/onnx_model.py)
+	@$(CRM_PY) -m faq.search.export_encoder
 
 train: venvs ## train the Rasa model unless one exists for the current bot/ inputs
 	@$(CRM_PY) -m devstack.model train
@@ -87,7 +111,7 @@ bench-crm: ## order lookup vs a trivial endpoint on PostgreSQL with 1M orders, i
 bench-bot: train ## order-status turn vs a bare `rasa init` model at 1/10/20 conversations, into docs/benchmarks.md
 	$(CRM_PY) -m bench.bot_turns $(BENCH_ARGS)
 
-eval-faq: $(CRM_STAMP) ## FAQ search: BM25/dense/hybrid quality, threshold calibration, latency to 100k articles, into docs/benchmarks.md
+eval-faq: $(CRM_STAMP) faq-encoder ## FAQ search: BM25/dense/hybrid quality, threshold calibration, latency to 100k articles, into docs/benchmarks.md
 	$(CRM_PY) -m bench.faq_eval $(EVAL_ARGS)
 
 eval-nlu: $(BOT_STAMP) ## NLU: 5-fold cross-validation, own-words holdout, out-of-scope recall (~20 min), into docs/benchmarks.md

@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.interfaces import Tracker
 
 from actions.crm_client import OwnershipProof
+from actions.identity import token_customer_id
 
 logger = logging.getLogger(__name__)
 
@@ -35,9 +36,11 @@ def customer_id(tracker: Tracker) -> int | None:
     """The customer this conversation has proven to be (verified order, or a signed widget token)."""
     value = tracker.get_slot("customer_id")
     try:
-        return int(value) if value not in (None, "") else None
+        if value not in (None, ""):
+            return int(value)
     except (TypeError, ValueError):
-        return None
+        pass
+    return token_customer_id(tracker)
 
 
 def ownership_proof(tracker: Tracker) -> OwnershipProof | None:

@@ -18,7 +18,7 @@ from rasa_sdk.interfaces import Tracker
 from rasa_sdk.types import DomainDict
 
 from actions.base import UsesCrm
-from actions.conversation import crm_channel
+from actions.conversation import crm_channel, customer_id
 from actions.crm_client import CrmError, CrmUnavailable, OrderNotFound, OwnershipProof, TicketNotFound
 from actions.formatting import normalize_email, normalize_order_number, normalize_ticket_number
 
@@ -39,9 +39,13 @@ def _slots_after(tracker: Tracker, events: list[EventType]) -> dict[str, Any]:
     return slots
 
 
-def _proof(slots: dict[str, Any]) -> OwnershipProof | None:
+def _proof(slots: dict[str, Any], tracker: Tracker) -> OwnershipProof | None:
     if slots.get("customer_id") not in (None, ""):
         return {"customer_id": int(slots["customer_id"])}
+    # A customer signed in on the website (actions/identity.py) is known without a slot.
+    signed_in = customer_id(tracker)
+    if signed_in is not None:
+        return {"customer_id": signed_in}
     return {"email": slots["email"]} if slots.get("email") else None
 
 
@@ -80,7 +84,7 @@ class VerifyingForm(ValidatesEmail, UsesCrm, FormValidationAction):
         # An empty list ends the form: the follow-up action explains why.
         if tracker.get_slot("verification_locked") or tracker.get_slot("crm_unreachable"):
             return []
-        if tracker.get_slot("customer_id") not in (None, ""):
+        if customer_id(tracker) is not None:
             # Contact changes need to know who, not which order: a known customer is enough.
             return [] if tracker.get_slot("request") == "contact" else [self.number_slot]
         return [self.number_slot, "email"]
@@ -90,7 +94,7 @@ class VerifyingForm(ValidatesEmail, UsesCrm, FormValidationAction):
     ) -> list[EventType]:
         events: list[EventType] = await super().get_validation_events(dispatcher, tracker, domain)
         slots = _slots_after(tracker, events)
-        number, proof = slots.get(self.number_slot), _proof(slots)
+        number, proof = slots.get(self.number_slot), _proof(slots, tracker)
         if not number or proof is None or number == slots.get(self.verified_slot):
             return events
         try:

@@ -27,6 +27,7 @@ from crm_backend.handoffs.router import router as handoffs_router
 from crm_backend.health.router import router as health_router
 from crm_backend.orders.router import router as orders_router
 from crm_backend.tickets.router import router as tickets_router
+from crm_backend.widget.router import router as widget_router
 from faq.search import ANSWER_THRESHOLD, LiveIndex
 
 API_DESCRIPTION = """
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         canned_router,
         faq_router,
         audit_router,
+        widget_router,
         live_router,
     ):
         app.include_router(router)

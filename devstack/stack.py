@@ -14,6 +14,8 @@ from devstack.paths import BOT_DIR, BOT_PYTHON, CRM_PYTHON, DATA_DIR, REPO_ROOT
 from devstack.services import Service, ServiceFailed, http_ok, last_log_line, redis_ping
 
 HOST = "127.0.0.1"
+# Development only: `make run` and the tests sign demo customer tokens with it.
+DEV_WIDGET_TOKEN_SECRET = "dev-widget-token-secret-change-me-in-production"
 
 
 @dataclass
@@ -30,6 +32,10 @@ class StackConfig:
     # Keeps this stack's Rasa keys apart from others sharing the Redis (alphanumeric only).
     redis_key_prefix: str = "shopbot"
     service_token: str = "dev-service-token"
+    # Signs the website's customer tokens (the CRM's demo sign-in) and checks them (actions).
+    widget_token_secret: str = DEV_WIDGET_TOKEN_SECRET
+    # The Rasa URL as browsers reach it (the demo page's widget); None: `rasa_url`.
+    public_rasa_url: str | None = None
     log_dir: Path = DATA_DIR / "logs"
     seed_demo_data: bool = True
     # None: the model trained for the current bot/ inputs.
@@ -47,6 +53,8 @@ class StackConfig:
             redis_url=env.get("REDIS_URL") or None,
             redis_key_prefix=env.get("RASA_REDIS_KEY_PREFIX", "shopbot"),
             service_token=env.get("CRM_SERVICE_TOKEN", "dev-service-token"),
+            widget_token_secret=env.get("WIDGET_TOKEN_SECRET") or DEV_WIDGET_TOKEN_SECRET,
+            public_rasa_url=env.get("CRM_PUBLIC_RASA_URL") or None,
         )
         if env.get("CRM_DATABASE_URL"):
             config.database_url = env["CRM_DATABASE_URL"]
@@ -92,6 +100,9 @@ class Stack:
             "CRM_SERVICE_TOKEN": self.config.service_token,
             "CRM_URL": self.config.crm_url,
             "REDIS_URL": self.redis_url or "",
+            # The demo page's widget talks to this Rasa; both sides share the token secret.
+            "CRM_PUBLIC_RASA_URL": self.config.public_rasa_url or self.config.rasa_url,
+            "WIDGET_TOKEN_SECRET": self.config.widget_token_secret,
             # No phoning home from Rasa, and quiet TensorFlow logs.
             "RASA_TELEMETRY_ENABLED": "false",
             "TF_CPP_MIN_LOG_LEVEL": "2",

@@ -68,6 +68,12 @@ class Settings(BaseSettings):
     # Build the search index (loading the model, encoding new articles) in the background at
     # start-up; otherwise the first search builds it.
     faq_index_on_startup: bool = True
+    # The website widget (crm_backend/widget/): the Rasa URL the demo page's widget talks to
+    # (as the browser sees it), the built script /widget.js serves, and the secret shared with
+    # the action server that the development-only demo sign-in signs customer tokens with.
+    public_rasa_url: str = "http://localhost:5005"
+    widget_bundle: Path = REPO_ROOT / "widget" / "dist" / "widget.js"
+    widget_token_secret: str = Field(default="", alias="WIDGET_TOKEN_SECRET")
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
