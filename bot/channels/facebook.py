@@ -32,7 +32,8 @@ from channels.common import (
 logger = logging.getLogger(__name__)
 
 REQUIRED = ("FACEBOOK_VERIFY_TOKEN", "FACEBOOK_APP_SECRET", "FACEBOOK_PAGE_ACCESS_TOKEN")
-OPTIONAL = {"FACEBOOK_API_BASE_URL": "https://graph.facebook.com", "FACEBOOK_API_VERSION": None}
+# fbmessenger defaults to Graph API v2.12, long retired; a current version unless told otherwise.
+OPTIONAL = {"FACEBOOK_API_BASE_URL": "https://graph.facebook.com", "FACEBOOK_API_VERSION": "21.0"}
 
 
 def signature_valid(app_secret: str, body: bytes, headers: Any) -> bool:
@@ -64,9 +65,9 @@ class MessengerChannel(FacebookInput):
 
     def client(self) -> MessengerClient:
         """A Send API client pointed at FACEBOOK_API_BASE_URL (Meta's Graph API by default)."""
-        version = self.settings.get("FACEBOOK_API_VERSION")
-        client = MessengerClient(self.fb_access_token, **({"api_version": version} if version else {}))
-        client.graph_url = f"{self.settings['FACEBOOK_API_BASE_URL'].rstrip('/')}/v{client.api_version}"
+        version = self.settings["FACEBOOK_API_VERSION"].removeprefix("v")
+        client = MessengerClient(self.fb_access_token, api_version=version)
+        client.graph_url = f"{self.settings['FACEBOOK_API_BASE_URL'].rstrip('/')}/v{version}"
         return client
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
