@@ -10,7 +10,8 @@
    the shipped weights and thresholds, nothing retuned: the generalisation check.
 3. Latency of `LiveIndex.search` (query encoding included) with the shipped KB and synthetic 1k
    and 100k-article KBs, against encoding alone and BM25 alone in the same run; snapshot build
-   and edit cost.
+   and edit cost. The query encoder's onnxruntime settings against the torch baseline
+   (bench/faq_encoders.py).
 
 Prints everything and records it in docs/benchmarks.md. Exits non-zero only on a crash: targets
 are reported as met or not met.
@@ -32,6 +33,7 @@ from typing import Any
 from bench import faq_report, server
 from bench.crm import _commit as current_commit
 from bench.faq_crm import CrmFaq, HttpSearch, running_crm
+from bench.faq_encoders import encoder_comparison
 from bench.faq_latency import Latency, build_snapshot, search_latencies, synthetic_kb
 from bench.faq_metrics import (
     RANKED_DEPTH,
@@ -49,6 +51,7 @@ from bench.report import REPO_ROOT
 from faq.content import load_articles
 from faq.search import ANSWER_THRESHOLD, ArticleText, Encoder, LiveIndex, Method, Snapshot, prepare_query
 from faq.search.encoder import load_encoder
+from faq.search.text import dense_phrases
 
 NAME = faq_report.NAME
 EVAL_DIR = REPO_ROOT / "faq" / "eval"
@@ -179,6 +182,9 @@ def measure_latency(
         print(f"{NAME}: latency with {size:,} articles")
         evaluation.latency[size] = search_latencies(snapshot, encoder, texts)
         del articles, vectors, snapshot
+    print(f"{NAME}: query encoder: onnxruntime settings against torch")
+    phrases = [text for a in source for text in dense_phrases(a)]
+    evaluation.encoders = encoder_comparison(texts, phrases)
 
 
 def print_results(evaluation: Evaluation) -> None:
@@ -188,6 +194,7 @@ def print_results(evaluation: Evaluation) -> None:
     print(f"\n## Threshold calibration (ours)\n\n{faq_report.curve_table(evaluation)}\n")
     print(f"## Latency (p50 / p95 ms)\n\n{faq_report.latency_table(evaluation)}\n")
     print(f"{faq_report.http_table(evaluation)}\n")
+    print(f"## Query encoder\n\n{faq_report.encoder_table(evaluation)}\n")
     print(f"## Targets\n\n{faq_report.targets_table(evaluation)}\n")
     if not evaluation.threshold_matches:
         calibrated = evaluation.calibrated[Method.HYBRID].threshold

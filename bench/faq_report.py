@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bench import report
+from bench.faq_encoders import BASELINE, EncoderResult
 from bench.faq_latency import ENCODE_ONLY, BuildCost, Latency
 from bench.faq_metrics import KINDS, MIN_NONE_REJECTION, Decision, RankingQuality
 from faq.search import Method
@@ -51,6 +52,7 @@ class Evaluation:
     http: dict[str, Latency] = field(default_factory=dict)
     latency: dict[int, dict[str, Latency]] = field(default_factory=dict)
     builds: list[BuildCost] = field(default_factory=list)
+    encoders: list[EncoderResult] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -118,6 +120,23 @@ def latency_table(evaluation: Evaluation) -> str:
         )
         names = [ENCODE_ONLY, Method.BM25.value, Method.DENSE.value, Method.HYBRID.value]
         rows.append([f"{size:,}", *(_ms(by_name.get(n)) for n in names), *costs])
+    return report.markdown_table(header, rows)
+
+
+def encoder_table(evaluation: Evaluation) -> str:
+    """Query encoding per encoder variant, as ratios to the torch baseline of the same run."""
+    base = next((e for e in evaluation.encoders if e.name == BASELINE), None)
+    header = ["encoder", "query p50 / p95 ms", "p50 / p95 vs torch", "batch texts/s", "vs torch"]
+    header.append("min cosine to torch")
+    rows = []
+    for result in evaluation.encoders:
+        ratios, batch = "-", "-"
+        if base is not None:
+            p50, p95 = result.query.p50_ms / base.query.p50_ms, result.query.p95_ms / base.query.p95_ms
+            ratios = f"{p50:.2f} / {p95:.2f}"
+            batch = f"{result.batch_texts_per_s / base.batch_texts_per_s:.2f}"
+        cells = [result.name, _ms(result.query), ratios, f"{result.batch_texts_per_s:.0f}", batch]
+        rows.append([*cells, f"{result.min_cosine:.6f}"])
     return report.markdown_table(header, rows)
 
 
@@ -231,7 +250,8 @@ recall the share of answerable questions answered with the right article. Each m
 threshold is calibrated on our labels: the best F1 among thresholds that reject ≥ 85% of the
 `none` questions. Latency is `LiveIndex.search` (query encoding included) per question, methods
 taken in turn for each question; synthetic KBs have random unit vectors (see
-`bench/faq_latency.py`).
+`bench/faq_latency.py`). The encoder runs on onnxruntime; its table compares session settings
+with the torch forward pass it replaced (`bench/faq_encoders.py`).
 
 ### Latest run
 
@@ -252,6 +272,10 @@ taken in turn for each question; synthetic KBs have random unit vectors (see
 {latency_table(evaluation)}
 
 {http_table(evaluation)}
+
+#### Query encoder (same questions, variants in turn; batch: the KB's phrasings)
+
+{encoder_table(evaluation)}
 
 #### Targets
 

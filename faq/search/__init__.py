@@ -1,6 +1,6 @@
-"""FAQ search: a sentence-transformers embedding and BM25, fused, over an immutable index."""
+"""FAQ search: an all-MiniLM-L6-v2 embedding (on onnxruntime) and BM25, fused, over an immutable index."""
 
-from faq.search.encoder import Encoder, SentenceEncoder, load_encoder
+from faq.search.encoder import Encoder, OnnxEncoder, load_encoder
 from faq.search.index import Hit, IndexedArticle, Method, Query, Snapshot, index_articles, prepare_query
 from faq.search.live import ANSWER_THRESHOLD, LiveIndex, SearchResult
 from faq.search.text import ArticleText, dense_phrases
@@ -13,9 +13,9 @@ __all__ = [
     "IndexedArticle",
     "LiveIndex",
     "Method",
+    "OnnxEncoder",
     "Query",
     "SearchResult",
-    "SentenceEncoder",
     "Snapshot",
     "dense_phrases",
     "index_articles",

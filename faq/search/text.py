@@ -28,7 +28,7 @@ from typing import Any
 import bm25s
 import Stemmer
 
-from faq.search.encoder import model_path
+from faq.search.onnx_model import model_path
 
 _WORD = re.compile(r"\w+")
 _LETTERS = re.compile(r"[A-Za-z]+")
