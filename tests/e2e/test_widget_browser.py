@@ -183,8 +183,14 @@ def test_reload_and_a_second_tab_show_the_history_and_continue_the_session(conte
     assert second.user_messages() == ["hello", "where is my order?"]
     # The form goes on from the second tab: the session is the same conversation.
     second.say(DEMO_ORDER)
-    second.bot("email")
+    second.bot(EMAIL_QUESTION)
     second.screenshot("second-tab")
+    # Both tabs received the answer; the transcript keeps it once, and each tab shows it once.
+    for tab in (widget, second):
+        expect(tab.page.locator(".sw-msg-bot").filter(has_text=EMAIL_QUESTION)).to_have_count(1)
+    second.page.reload()
+    expect(second.page.locator(".sw-msg-bot").filter(has_text=EMAIL_QUESTION)).to_have_count(1)
+    assert second.user_messages() == ["hello", "where is my order?", DEMO_ORDER]
     assert widget.errors == second.errors == []
 
 

@@ -41,6 +41,10 @@ export function handoffChange(raw) {
   return { state: change.state, agentName: String(change.agent_name || "An agent") };
 }
 
+function isRatingRequest(message) {
+  return message.quickReplies.length > 0 && message.quickReplies.every((r) => r.payload.startsWith("/rate_service"));
+}
+
 function textColorFor(color) {
   const hex = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.exec(color);
   if (!hex) return "#ffffff";
@@ -198,6 +202,11 @@ export class Widget {
       this.showStatus(this.view.container.dataset.status);
     }
     const message = normalizeMessage(raw);
+    if (!change && handoff.state === "joined" && isRatingRequest(message)) {
+      // The satisfaction question comes when the agent closes, even without a "closed" notice.
+      this.store.setHandoff({ state: "bot", agentName: handoff.agentName });
+      this.showStatus(this.view.container.dataset.status);
+    }
     if (message.text || message.image || message.quickReplies.length) {
       const agentName = !change && handoff.state === "joined" ? handoff.agentName : null;
       this.store.add({ from: "bot", message, agentName });
