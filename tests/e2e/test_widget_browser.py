@@ -79,6 +79,13 @@ class Widget:
         self.banner = page.locator(".sw-banner")
         self.errors: list[str] = []
         page.on("pageerror", lambda error: self.errors.append(str(error)))
+        # The demo page's CSP forbids every outside source: a violation means the widget needs one.
+        page.on(
+            "console",
+            lambda message: (
+                self.errors.append(message.text) if "Content Security Policy" in message.text else None
+            ),
+        )
 
     def goto(self, url: str) -> Widget:
         self.page.goto(url)
@@ -371,6 +378,12 @@ def test_agent_messages_handoff_state_safe_markdown_and_the_rating(context, demo
     expect(message.locator(".sw-meta")).to_contain_text("Sam")
     assert widget.page.evaluate("() => window.__pwned") is None
 
+    # Images arrive as socket.io attachments (the host is unreachable here: only the element counts).
+    push_bot_event(running_stack, session_id, "", image="https://images.example.com/parcel.png")
+    expect(widget.page.locator(".sw-msg-bot img").last).to_have_attribute(
+        "src", "https://images.example.com/parcel.png"
+    )
+
     push_bot_event(
         running_stack, session_id, "", custom={"data": {"handoff": {"agent_name": "Sam", "state": "closed"}}}
     )
@@ -389,3 +402,4 @@ def test_agent_messages_handoff_state_safe_markdown_and_the_rating(context, demo
     expect(rating).to_have_count(0)
     widget.page.wait_for_timeout(1000)
     assert user_texts_in_tracker(running_stack, session_id)[-1] == '/rate_service{"csat_score": 4}'
+    assert widget.errors == []
