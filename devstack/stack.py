@@ -7,7 +7,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from devstack import model
 from devstack.paths import BOT_DIR, BOT_PYTHON, CRM_PYTHON, DATA_DIR, REPO_ROOT
@@ -32,6 +32,8 @@ class StackConfig:
     # Keeps this stack's Rasa keys apart from others sharing the Redis (alphanumeric only).
     redis_key_prefix: str = "shopbot"
     service_token: str = "dev-service-token"
+    # Rasa's HTTP API runs with --auth-token: only the CRM (agent replies) may push events.
+    rasa_token: str = "dev-rasa-token"
     # Signs the website's customer tokens (the CRM's demo sign-in) and checks them (actions).
     widget_token_secret: str = DEV_WIDGET_TOKEN_SECRET
     # The Rasa URL as browsers reach it (the demo page's widget); None: `rasa_url`.
@@ -53,6 +55,7 @@ class StackConfig:
             redis_url=env.get("REDIS_URL") or None,
             redis_key_prefix=env.get("RASA_REDIS_KEY_PREFIX", "shopbot"),
             service_token=env.get("CRM_SERVICE_TOKEN", "dev-service-token"),
+            rasa_token=env.get("CRM_RASA_TOKEN") or "dev-rasa-token",
             widget_token_secret=env.get("WIDGET_TOKEN_SECRET") or DEV_WIDGET_TOKEN_SECRET,
             public_rasa_url=env.get("CRM_PUBLIC_RASA_URL") or None,
         )
@@ -100,6 +103,13 @@ class Stack:
             "CRM_SERVICE_TOKEN": self.config.service_token,
             "CRM_URL": self.config.crm_url,
             "REDIS_URL": self.redis_url or "",
+            # The conversation pipeline (crm_backend/events): Rasa's event stream into the CRM,
+            # live updates to consoles, and agent replies back through Rasa's API.
+            "CRM_REDIS_URL": self.redis_url or "",
+            "CRM_EVENT_STREAM": f"{self.config.redis_key_prefix}:events",
+            "CRM_LIVE_CHANNEL": f"{self.config.redis_key_prefix}:live",
+            "CRM_RASA_URL": self.config.rasa_url,
+            "CRM_RASA_TOKEN": self.config.rasa_token,
             # The demo page's widget talks to this Rasa; both sides share the token secret.
             "CRM_PUBLIC_RASA_URL": self.config.public_rasa_url or self.config.rasa_url,
             "WIDGET_TOKEN_SECRET": self.config.widget_token_secret,
@@ -221,10 +231,13 @@ class Stack:
                 "rasa_server", "run", "--enable-api", "--cors", "*",
                 "--interface", HOST, "--port", str(config.rasa_port), "--model", str(model_file),
                 "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+                "--auth-token", config.rasa_token,
             ]  # fmt: skip
             # Loading the TensorFlow model takes most of a minute on two cores.
+            # /status needs the token too: ready means the model is loaded.
+            health = f"/status?token={quote(config.rasa_token)}"
             rasa = self._python_service(
-                "rasa", BOT_PYTHON, rasa_args, rasa_env, config.rasa_port, "/status", BOT_DIR
+                "rasa", BOT_PYTHON, rasa_args, rasa_env, config.rasa_port, health, BOT_DIR
             )
             self._start(rasa, timeout=180)
         except BaseException:

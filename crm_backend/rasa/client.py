@@ -71,22 +71,30 @@ def agent_line(text: str, *, event_id: str, agent_id: int, agent_name: str) -> d
     }
 
 
+def _listen(timestamp: float) -> dict[str, Any]:
+    # The bot was paused inside its handoff action; its rules expect each customer turn to
+    # follow action_listen, so without this the next message would meet a fallback.
+    return {"event": "action", "name": "action_listen", "timestamp": timestamp}
+
+
 def hand_back_events() -> list[dict[str, Any]]:
-    """Resume the bot and tell the customer."""
+    """Resume the bot, tell the customer, and listen."""
     now = utcnow().timestamp()
     return [
         {"event": "resume", "timestamp": now},
         {"event": "bot", "text": BACK_WITH_THE_BOT, "timestamp": now},
+        _listen(now),
     ]
 
 
 def satisfaction_events() -> list[dict[str, Any]]:
-    """Resume the bot and ask the satisfaction question, with buttons 1 to 5."""
+    """Resume the bot, ask the satisfaction question (buttons 1 to 5), and listen."""
     now = utcnow().timestamp()
     buttons = [{"title": str(n), "payload": f'/rate_service{{"csat_score": {n}}}'} for n in range(1, 6)]
     return [
         {"event": "resume", "timestamp": now},
         {"event": "bot", "text": CSAT_QUESTION, "data": {"buttons": buttons}, "timestamp": now},
+        _listen(now),
     ]
 
 

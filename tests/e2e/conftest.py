@@ -26,6 +26,12 @@ class RunningStack:
     config: StackConfig
     stack: Stack
 
+    def rasa(self) -> httpx.Client:
+        """A client of Rasa's HTTP API carrying this stack's token."""
+        return httpx.Client(
+            base_url=self.config.rasa_url, params={"token": self.config.rasa_token}, timeout=30
+        )
+
     def crm(self) -> httpx.Client:
         """A CRM client carrying this stack's service token."""
         return httpx.Client(
@@ -56,6 +62,7 @@ def running_stack(
             redis_url=REDIS_URL,
             redis_key_prefix=key_prefix,
             service_token=secrets.token_urlsafe(24),
+            rasa_token=secrets.token_urlsafe(24),
             log_dir=tmp_path_factory.mktemp("stack-logs"),
             # Every social connector on, with fake credentials, replying to the fake APIs.
             extra_env=platforms.environment(),

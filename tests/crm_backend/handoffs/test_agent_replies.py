@@ -111,8 +111,9 @@ async def test_closing_while_rasa_is_down_changes_nothing(agent_client, session,
 
 
 def test_the_satisfaction_question_offers_scores_1_to_5():
-    resume, question = satisfaction_events()
+    resume, question, listen = satisfaction_events()
     assert resume["event"] == "resume"
+    assert (listen["event"], listen["name"]) == ("action", "action_listen")
     assert question["text"] == "How satisfied are you with the help you got? (1 = not at all, 5 = very)"
     payloads = [button["payload"] for button in question["data"]["buttons"]]
     assert payloads == [f'/rate_service{{"csat_score": {n}}}' for n in range(1, 6)]
