@@ -13,7 +13,7 @@ from typing import Any
 
 from fbmessenger import MessengerClient
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
-from rasa.core.channels.facebook import FacebookInput, Messenger, MessengerBot
+from rasa.core.channels.facebook import FacebookInput
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -28,6 +28,7 @@ from channels.common import (
     read_settings,
     same_secret,
 )
+from channels.messenger_output import PageBot, PageMessenger
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +108,7 @@ class MessengerChannel(FacebookInput):
         metadata: dict[str, Any] | None,
     ) -> None:
         # Meta batches events; Rasa's Messenger.handle stops after the first one.
-        messenger = Messenger(self.fb_access_token, on_new_message)
+        messenger = PageMessenger(self.fb_access_token, on_new_message)
         messenger.client = self.client()
         entries = [e for e in payload.get("entry") or [] if isinstance(e, dict)]
         for entry in entries:
@@ -120,4 +121,4 @@ class MessengerChannel(FacebookInput):
 
     def get_output_channel(self) -> OutputChannel:
         """The Send API channel, also used for agent replies (output_channel=latest)."""
-        return MessengerBot(self.client())
+        return PageBot(self.client())

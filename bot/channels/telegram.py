@@ -128,6 +128,9 @@ class TelegramChannel(TelegramInput):
                 return error(400, "invalid_payload", "Expected a Telegram Update object.")
             chat_and_text = self._chat_and_text(update)
             if chat_and_text is not None:
+                if self._is_button(update):
+                    # Stops the spinner on the customer's button (Rasa never answers it).
+                    await self.get_output_channel().answer_callback_query(update.callback_query.id)
                 await self._deliver(*chat_and_text, on_new_message, self.get_metadata(request))
             return response.json({"status": "received"})
 

@@ -6,6 +6,7 @@ valid one (HMAC of the public URL and the form fields under the account's auth t
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -15,7 +16,9 @@ from rasa.core.channels.twilio import TwilioInput, TwilioOutput
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from twilio.base.exceptions import TwilioRestException
 from twilio.request_validator import RequestValidator
+from twilio.rest.api.v2010.account.message import MessageInstance
 
 from channels.common import ChannelSettings, error, invalid_signature, off_blueprint, read_settings
 
@@ -26,7 +29,11 @@ OPTIONAL = {"TWILIO_API_BASE_URL": "https://api.twilio.com", "TWILIO_WEBHOOK_URL
 
 
 class WhatsAppOutput(TwilioOutput):
-    """Twilio's Messages API at TWILIO_API_BASE_URL; recipients are `whatsapp:+<number>`."""
+    """Twilio's Messages API at TWILIO_API_BASE_URL; recipients are `whatsapp:+<number>`.
+
+    The twilio client blocks on HTTP, so each call runs in a worker thread rather than
+    stalling every conversation on Rasa's event loop.
+    """
 
     def __init__(self, settings: ChannelSettings) -> None:
         super().__init__(
@@ -37,6 +44,30 @@ class WhatsAppOutput(TwilioOutput):
     @classmethod
     def name(cls) -> str:
         return "twilio"
+
+    async def _send_message(self, message_data: dict[str, Any]) -> MessageInstance | None:
+        """Create the message through the Messages API, off the event loop."""
+        return await asyncio.to_thread(self._create, message_data)
+
+    def _create(self, message_data: dict[str, Any]) -> MessageInstance | None:
+        try:
+            return self.messages.create(**message_data)
+        except TwilioRestException as exc:
+            # Twilio refused it (bad number, outside the 24-hour window…): nothing to retry.
+            logger.error("whatsapp: Twilio refused a message to %s: %s", message_data.get("to"), exc.msg)
+            return None
+
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        """WhatsApp text has no buttons: one message offering the choices to type back.
+
+        Rasa's default sends each button as "1: Yes (/affirm)", payload included.
+        """
+        choices = " · ".join(str(button["title"]) for button in buttons)
+        await self._send_message(
+            {"to": recipient_id, "from_": self.twilio_number, "body": f"{text}\n\n{choices}"}
+        )
 
 
 class WhatsAppChannel(TwilioInput):

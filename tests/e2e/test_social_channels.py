@@ -28,12 +28,13 @@ PAGE_ID = "104857600000001"
 
 
 def rasa(stack: RunningStack) -> httpx.Client:
+    """The platforms' side of Rasa: its webhooks, which take no API token."""
     return httpx.Client(base_url=stack.config.rasa_url, timeout=60)
 
 
 def user_turns(stack: RunningStack, sender: str) -> list[str]:
     """What the customer said in this conversation, as Rasa's tracker has it."""
-    with rasa(stack) as http:
+    with stack.rasa() as http:
         events = http.get(f"/conversations/{sender}/tracker").json()["events"]
     return [event.get("text") for event in events if event["event"] == "user"]
 
@@ -418,7 +419,7 @@ def test_slack_url_verification_returns_the_challenge(running_stack: RunningStac
 
 def agent_reply(stack: RunningStack, sender: str, text: str) -> None:
     """What the CRM does for an agent's message: a bot event, sent on the latest input channel."""
-    with rasa(stack) as http:
+    with stack.rasa() as http:
         response = http.post(
             f"/conversations/{sender}/tracker/events",
             params={"execute_side_effects": "true", "output_channel": "latest"},
@@ -446,9 +447,92 @@ def test_an_agent_reply_reaches_each_platform(running_stack: RunningStack, platf
     assert any(said in messenger_text(c) for c in platforms.wait_for(to_psid(psid), count=2))
     said = f"Sam from support ({chat_id})"
     telegram = platforms.wait_for(telegram_messages_to(platforms, chat_id), count=2)
-    assert said in platforms._fields(telegram[1])["text"]
+    assert any(said in platforms._fields(c)["text"] for c in telegram)
     said = f"Sam from support (whatsapp:{phone})"
-    assert said in platforms.wait_for(whatsapp_messages_to(phone), count=2)[1].form()["Body"]
+    assert any(said in c.form()["Body"] for c in platforms.wait_for(whatsapp_messages_to(phone), count=2))
     # No event channel to answer in: Slack posts to the user, which opens the app's DM.
     [slack] = platforms.wait_for(lambda c: slack_posts_to(user)(c) and "Sam from support" in c.json()["text"])
     assert f"({user})" in slack.json()["text"]
+
+
+# --- buttons, in each platform's own form --------------------------------------------
+
+CATEGORIES = ["Order", "Delivery", "Return", "Refund", "Payment", "Account", "Something else"]
+
+
+def test_messenger_seven_choices_become_quick_replies(running_stack: RunningStack, platforms: FakePlatforms):
+    psid = new_psid()
+
+    post_messenger(
+        running_stack, body := messenger_event(psid, "I want to open a ticket"), messenger_signature(body)
+    )
+
+    # More than the button template's three: Rasa's connector would drop them.
+    [asked] = platforms.wait_for(lambda c: to_psid(psid)(c) and "quick_replies" in c.json()["message"])
+    message = asked.json()["message"]
+    assert message["text"] == "What is it about?"
+    assert [(q["title"], q["payload"], q["content_type"]) for q in message["quick_replies"]] == [
+        (title, title, "text") for title in CATEGORIES
+    ]
+
+
+def test_whatsapp_choices_are_offered_as_text_to_type_back(
+    running_stack: RunningStack, platforms: FakePlatforms
+):
+    phone = f"+1555{secrets.randbelow(10**7):07d}"
+    fields = whatsapp_message(phone, "I want to open a ticket")
+
+    post_twilio(running_stack, fields, twilio_signature(twilio_url(running_stack), fields))
+
+    bodies = [c.form()["Body"] for c in platforms.wait_for(whatsapp_messages_to(phone))]
+    assert bodies == ["What is it about?\n\n" + " · ".join(CATEGORIES)]
+
+
+def test_telegram_button_press_is_a_message_and_is_acknowledged(
+    running_stack: RunningStack, platforms: FakePlatforms
+):
+    chat_id = secrets.randbelow(10**9) + 10**9
+    person = {"id": chat_id, "is_bot": False, "first_name": "Lena"}
+    query_id = str(secrets.randbelow(10**18))
+    update = {
+        "update_id": secrets.randbelow(10**9),
+        "callback_query": {
+            "id": query_id, "from": person, "chat_instance": "-4455667788", "data": "/greet",
+            "message": {
+                "message_id": 7, "date": int(time.time()), "text": "Anything else?",
+                "chat": {"id": chat_id, "first_name": "Lena", "type": "private"},
+                "from": {"id": 123456789, "is_bot": True, "first_name": "Shop", "username": "shop_bot"},
+            },
+        },
+    }  # fmt: skip
+
+    response = post_telegram(running_stack, update, TELEGRAM["TELEGRAM_SECRET_TOKEN"])
+
+    assert response.status_code == 200
+    [reply] = platforms.wait_for(telegram_messages_to(platforms, chat_id))
+    assert GREETING in platforms._fields(reply)["text"]
+    token = TELEGRAM["TELEGRAM_ACCESS_TOKEN"]
+    answered = platforms.matching(lambda c: c.path == f"/bot{token}/answerCallbackQuery")
+    assert query_id in [platforms._fields(c).get("callback_query_id") for c in answered]
+    assert user_turns(running_stack, str(chat_id)) == ["/greet"]
+
+
+def test_slack_button_click_is_a_message(running_stack: RunningStack, platforms: FakePlatforms):
+    user, channel = new_slack_ids()
+    payload = {
+        "type": "block_actions", "user": {"id": user, "username": "lena", "team_id": "T0FAKETEAM"},
+        "api_app_id": "A0FAKEAPP", "container": {"type": "message", "channel_id": channel},
+        "channel": {"id": channel, "name": "directmessage"},
+        "message": {"type": "message", "text": "Anything else?", "ts": f"{time.time():.6f}"},
+        "actions": [{"type": "button", "action_id": "a1", "block_id": "b1", "text": {"type": "plain_text", "text": "Hi"},
+                     "value": "/greet", "action_ts": f"{time.time():.6f}"}],
+    }  # fmt: skip
+    body = urlencode({"payload": json.dumps(payload)}).encode()
+    headers = {**slack_headers(body), "Content-Type": "application/x-www-form-urlencoded"}
+
+    response = post_slack(running_stack, body, headers)
+
+    assert response.status_code == 200
+    [reply] = platforms.wait_for(slack_posts_to(channel))
+    assert GREETING in reply.json()["text"]
+    assert user_turns(running_stack, user) == ["/greet"]
