@@ -384,9 +384,21 @@ def test_agent_messages_handoff_state_safe_markdown_and_the_rating(context, demo
         "src", "https://images.example.com/parcel.png"
     )
 
+    # Handed back to the bot, then taken again: the header follows.
+    for state, notice, subtitle in (
+        ("left", "Sam left; you are back with the assistant", "Online"),
+        ("joined", "Sam joined the conversation", "Agent joined: Sam"),
+    ):
+        push_bot_event(
+            running_stack, session_id, "", custom={"data": {"handoff": {"agent_name": "Sam", "state": state}}}
+        )
+        expect(widget.page.locator(".sw-notice").last).to_have_text(notice)
+        expect(widget.page.locator(".sw-subtitle")).to_have_text(subtitle)
+
     push_bot_event(
         running_stack, session_id, "", custom={"data": {"handoff": {"agent_name": "Sam", "state": "closed"}}}
     )
+    expect(widget.page.locator(".sw-notice").last).to_have_text("Sam closed the conversation")
     buttons = [{"title": str(n), "payload": f'/rate_service{{"csat_score": {n}}}'} for n in range(1, 6)]
     push_bot_event(running_stack, session_id, "How satisfied are you with the help you got?", buttons=buttons)
     rating = widget.page.get_by_role(
