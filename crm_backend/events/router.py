@@ -51,8 +51,10 @@ async def live(
     """Live updates for agent consoles, one JSON text frame per event.
 
     Authenticate with `?token=<agent token>`; an invalid or expired token, or a deactivated
-    agent, closes the socket with code 4401. Events (published after the change is committed,
-    by whichever CRM process made it, through Redis pub/sub):
+    agent, closes the socket with code 4401; without Redis (live updates off) it closes with
+    1013. The first frame is `{"type": "live.ready"}`: from then on every event arrives. Events
+    (published after the change is committed, by whichever CRM process made it, through Redis
+    pub/sub):
 
     - `{"type": "message.created", "sender_id": str, "message": MessageRead}`
     - `{"type": "handoff.changed", "handoff": HandoffItem}` (created, claimed, transferred,
@@ -68,10 +70,10 @@ async def live(
         await websocket.close(code=UNAVAILABLE, reason="live updates are off (no CRM_REDIS_URL)")
         return
     pubsub = publisher.redis.pubsub(ignore_subscribe_messages=True)
-    await pubsub.subscribe(publisher.channel)
     # Anything the client sends is ignored; reading is how a disconnect is noticed.
     watcher = asyncio.create_task(_until_disconnect(websocket))
     try:
+        await pubsub.subscribe(publisher.channel)
         await websocket.send_json({"type": "live.ready"})
         while not watcher.done():
             message = await pubsub.get_message(timeout=1.0)
