@@ -254,6 +254,28 @@ def test_a_message_typed_offline_is_sent_once_when_the_network_returns(
     assert len([m for m in widget.bot_messages() if "order number" in m]) == 1
 
 
+def test_a_message_left_waiting_by_a_closed_tab_is_sent_once_by_another(
+    context, demo_url, running_stack: RunningStack
+):
+    first = Widget(context.new_page()).goto(demo_url).open()
+    first.say("hello")
+    first.bot("support assistant")
+    second = Widget(context.new_page()).goto(demo_url).open()
+    session_id = first.session_id()
+
+    context.set_offline(True)
+    first.say("where is my order?")
+    expect(second.page.locator(".sw-msg-user.sw-pending")).to_contain_text("where is my order?")
+    first.page.close()
+    context.set_offline(False)
+
+    second.bot("order number")
+    expect(second.page.locator(".sw-msg-user.sw-pending")).to_have_count(0)
+    second.page.wait_for_timeout(3000)
+    assert user_texts_in_tracker(running_stack, session_id) == ["hello", "where is my order?"]
+    assert second.user_messages() == ["hello", "where is my order?"]
+
+
 def test_at_360_pixels_wide_nothing_scrolls_sideways_and_the_controls_show(browser, demo_url):
     context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
     try:

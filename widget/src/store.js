@@ -5,6 +5,10 @@ const MAX_ENTRIES = 200;
 // Two tabs of one session both receive every bot message; the second copy to arrive
 // within this window is the same message, already recorded by the other tab.
 const SAME_MESSAGE_WINDOW_MS = 5000;
+// Each open tab says it is alive this often; a tab silent for longer than the limit is
+// gone, and another tab sends the messages it left waiting (so none is lost).
+export const HEARTBEAT_MS = 2000;
+const GONE_AFTER_MS = 8000;
 
 function randomId() {
   if (globalThis.crypto?.randomUUID) return crypto.randomUUID().replace(/-/g, "");
@@ -91,9 +95,42 @@ export class Store {
     return entry;
   }
 
-  /** This tab's messages not yet handed to the socket, oldest first. */
+  /** Tell the other tabs that this one is open. */
+  heartbeat() {
+    write(this.local, this.key(`alive:${this.tab}`), Date.now());
+  }
+
+  /** Drop the marks of tabs long gone (a tab that crashed never removed its own). */
+  sweepTabs() {
+    const alive = this.key("alive:");
+    for (let i = this.local.length - 1; i >= 0; i--) {
+      const name = this.local.key(i);
+      if (name?.startsWith(alive) && Date.now() - read(this.local, name, 0) > 100 * GONE_AFTER_MS) {
+        this.local.removeItem(name);
+      }
+    }
+  }
+
+  forgetTab() {
+    this.local.removeItem(this.key(`alive:${this.tab}`));
+  }
+
+  isGone(tab) {
+    const seen = read(this.local, this.key(`alive:${tab}`), 0);
+    return Date.now() - seen > GONE_AFTER_MS;
+  }
+
+  /** This tab's messages not yet handed to the socket, oldest first, with those of closed tabs. */
   pending() {
-    return this.entries().filter((e) => e.pending && e.tab === this.tab);
+    const entries = this.entries();
+    const orphans = entries.filter((e) => e.pending && e.tab !== this.tab && this.isGone(e.tab));
+    if (orphans.length) {
+      // Claimed in one write; JavaScript on one site's tabs runs one task at a time, so
+      // the tab that reads next sees the claim and leaves these entries alone.
+      for (const entry of orphans) entry.tab = this.tab;
+      this.save(entries);
+    }
+    return entries.filter((e) => e.pending && e.tab === this.tab);
   }
 
   handoff() {
@@ -115,5 +152,6 @@ export class Store {
   /** Forget the conversation (a customer signing out on a shared computer). */
   clear() {
     for (const name of ["session", "history", "handoff"]) this.local.removeItem(this.key(name));
+    this.heartbeat();
   }
 }

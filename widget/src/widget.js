@@ -1,7 +1,7 @@
 // The controller: connects the store, the socket and the view.
 
 import { Connection } from "./connection.js";
-import { Store } from "./store.js";
+import { HEARTBEAT_MS, Store } from "./store.js";
 import { STYLES } from "./styles.js";
 import { buildView, entryElement, repliesElement } from "./view.js";
 
@@ -86,6 +86,13 @@ export class Widget {
     });
     this.sync();
     if (this.store.isOpen() || config.open) this.open({ focus: false });
+    this.store.sweepTabs();
+    this.store.heartbeat();
+    // Beating, and picking up what closed tabs left waiting once the session is live.
+    setInterval(() => {
+      this.store.heartbeat();
+      if (this.connection.ready) this.flush();
+    }, HEARTBEAT_MS);
     this.connection.connect();
   }
 
@@ -121,8 +128,10 @@ export class Widget {
     });
     // Another tab of this site wrote to the conversation: show what it recorded.
     globalThis.addEventListener?.("storage", (event) => {
-      if (event.key && event.key.startsWith(this.store.prefix)) this.sync();
+      if (event.key === this.store.key("history") || event.key === this.store.key("handoff")) this.sync();
     });
+    // Closing (or reloading) this tab: stop vouching for it at once.
+    globalThis.addEventListener?.("pagehide", () => this.store.forgetTab());
   }
 
   open({ focus = true } = {}) {
@@ -232,21 +241,28 @@ export class Widget {
       log.prepend(greeting);
     }
     const ids = new Set(entries.map((e) => e.id));
+    let changed = false;
     for (const [id, item] of this.rendered) {
       if (!ids.has(id)) {
         item.node.remove();
         this.rendered.delete(id);
+        changed = true;
       }
     }
     for (const entry of entries) {
-      const version = JSON.stringify(entry);
+      // The tab that owns a message is bookkeeping: a change of owner changes nothing shown.
+      const version = JSON.stringify({ ...entry, tab: null });
       const known = this.rendered.get(entry.id);
       if (known && known.version === version) continue;
       const node = entryElement(this.doc, entry);
       if (known) known.node.replaceWith(node);
       else log.append(node);
       this.rendered.set(entry.id, { node, version });
+      changed = true;
     }
+    // Left alone when nothing changed: the customer may be reading further up, or tabbing
+    // through the quick replies.
+    if (!changed) return;
     this.showReplies(entries);
     this.scrollDown();
   }
