@@ -68,6 +68,15 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
     context.close()
 
 
+# 1 + the index of the first bot message from `seen` on that contains `text`, else null.
+NEW_BOT_MESSAGE = """([seen, text]) => {
+  const root = document.querySelector("[data-support-widget]")?.shadowRoot;
+  const messages = root ? [...root.querySelectorAll(".sw-msg-bot")] : [];
+  const index = messages.findIndex((message, i) => i >= seen && message.textContent.includes(text));
+  return index >= 0 ? index + 1 : null;
+}"""
+
+
 class Widget:
     """The widget on one page, seen as a customer sees it."""
 
@@ -78,6 +87,8 @@ class Widget:
         self.input = page.get_by_label("Your message")
         self.banner = page.locator(".sw-banner")
         self.errors: list[str] = []
+        # Bot messages shown when the customer last wrote: only later ones answer it.
+        self.seen = 0
         page.on("pageerror", lambda error: self.errors.append(str(error)))
         # The demo page's CSP forbids every outside source: a violation means the widget needs one.
         page.on(
@@ -102,13 +113,15 @@ class Widget:
         expect(self.page.locator(".sw[data-status=online]")).to_have_count(1, timeout=REPLY_MS)
 
     def say(self, text: str) -> None:
+        self.seen = self.page.locator(".sw-msg-bot").count()
         self.input.fill(text)
         self.input.press("Enter")
 
     def bot(self, contains: str) -> Locator:
-        """The latest bot message containing `contains`, once it has arrived."""
-        message = self.page.locator(".sw-msg-bot").filter(has_text=contains).last
-        expect(message).to_be_visible(timeout=REPLY_MS)
+        """The first bot message since the customer last wrote that contains `contains`."""
+        found = self.page.wait_for_function(NEW_BOT_MESSAGE, arg=[self.seen, contains], timeout=REPLY_MS)
+        message = self.page.locator(".sw-msg-bot").nth(int(found.json_value()) - 1)
+        expect(message).to_be_visible()
         return message
 
     def user_messages(self) -> list[str]:
