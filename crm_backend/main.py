@@ -13,6 +13,7 @@ from crm_backend.agents.router import auth_router
 from crm_backend.agents.router import router as agents_router
 from crm_backend.audit.router import router as audit_router
 from crm_backend.canned.router import router as canned_router
+from crm_backend.console.router import router as console_router
 from crm_backend.conversations.router import router as conversations_router
 from crm_backend.core.config import Settings, get_settings
 from crm_backend.core.database import create_engine, create_session_factory
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         conversations_router,
         handoffs_router,
         canned_router,
+        console_router,
         faq_router,
         audit_router,
         widget_router,

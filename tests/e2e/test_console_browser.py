@@ -1,0 +1,286 @@
+"""The agent console and the customer widget in real Chromium, two browser contexts, one real stack.
+
+A customer on the demo shop asks for a person; an agent signs in to /console, sees the queue
+entry with the history, claims it and replies; the customer answers and the agent sees it
+live; the agent hands back and the bot answers again. Then the same customer asks again, the
+agent closes the conversation, and the customer's rating and comment are stored.
+Screenshots land in data/test-artifacts/console/.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
+
+from devstack.paths import REPO_ROOT
+from tests.e2e.conftest import RunningStack
+
+# GUIDE §2: Debian's chromium as it is, quiet and offline-friendly.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = REPO_ROOT / "data" / "test-artifacts" / "console"
+AGENT = ("agent@example.com", "agent-demo-password")
+# A bot turn on a busy two-core machine can take several seconds.
+REPLY_MS = 30_000
+HOSTILE = '<img src=x onerror="window.__pwned=1">'
+
+
+@pytest.fixture(scope="module")
+def crm_url(running_stack: RunningStack) -> str:
+    """The CRM's address, with the widget built from the current sources for the demo page."""
+    build = subprocess.run(["make", "-s", "widget"], cwd=REPO_ROOT, capture_output=True, text=True)
+    assert build.returncode == 0, f"the widget did not build:\n{build.stdout}\n{build.stderr}"
+    return running_stack.config.crm_url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail("chromium is not installed (make setup installs Debian's package)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def agent_context(browser: Browser) -> Iterator[BrowserContext]:
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def customer_context(browser: Browser) -> Iterator[BrowserContext]:
+    context = browser.new_context(viewport={"width": 1100, "height": 800})
+    yield context
+    context.close()
+
+
+def screenshot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+class Shopper:
+    """The customer in the widget on the demo shop page, signed in as the demo customer."""
+
+    def __init__(self, page: Page, crm_url: str) -> None:
+        self.page = page
+        self.errors: list[str] = []
+        page.on("pageerror", lambda error: self.errors.append(str(error)))
+        page.goto(f"{crm_url}/demo")
+        page.get_by_role("button", name="Sign in as Alice (demo)").click()
+        expect(page.locator("#account-status")).not_to_have_text("Not signed in")
+        page.locator(".sw-launcher").click()
+        expect(page.locator(".sw[data-status=online]")).to_have_count(1, timeout=REPLY_MS)
+        self.input = page.get_by_label("Your message")
+
+    def say(self, text: str) -> None:
+        self.input.fill(text)
+        self.input.press("Enter")
+
+    def sees(self, contains: str) -> Locator:
+        """The latest message from the bot or an agent containing `contains`, once it arrived."""
+        message = self.page.locator(".sw-msg-bot").filter(has_text=contains).last
+        expect(message).to_be_visible(timeout=REPLY_MS)
+        return message
+
+    def session_id(self) -> str:
+        value: str = self.page.evaluate(
+            "() => JSON.parse(Object.entries(localStorage).find(([k]) => k.endsWith(':session'))[1])"
+        )
+        return value
+
+
+class Console:
+    """The agent console in one browser context."""
+
+    def __init__(self, page: Page, crm_url: str) -> None:
+        self.page = page
+        self.errors: list[str] = []
+        page.on("pageerror", lambda error: self.errors.append(str(error)))
+        page.goto(f"{crm_url}/console")
+
+    def sign_in(self, email: str, password: str) -> None:
+        self.page.get_by_label("Email").fill(email)
+        self.page.get_by_label("Password").fill(password)
+        self.page.get_by_role("button", name="Sign in").click()
+        expect(self.page.locator("#live-status")).to_have_text("Live", timeout=10_000)
+
+    def entry(self, handoff_id: int) -> Locator:
+        return self.page.locator(f'button[data-handoff="{handoff_id}"]')
+
+    def messages(self) -> Locator:
+        return self.page.get_by_role("log", name="Messages")
+
+    def message(self, contains: str) -> Locator:
+        item = self.messages().locator("li.message").filter(has_text=contains).last
+        expect(item).to_be_visible(timeout=REPLY_MS)
+        return item
+
+    def notice(self) -> Locator:
+        return self.page.locator("#notice")
+
+
+def crm_get(stack: RunningStack, path: str, **params: Any) -> Any:
+    with stack.crm() as crm:
+        response = crm.get(path, params=params)
+    response.raise_for_status()
+    return response.json()
+
+
+def open_handoff(stack: RunningStack, sender_id: str) -> dict[str, Any]:
+    """The conversation's waiting handoff, as the CRM has it."""
+    items = crm_get(stack, "/api/handoffs", sender_id=sender_id, status="waiting")["items"]
+    assert len(items) == 1, items
+    handoff: dict[str, Any] = items[0]
+    return handoff
+
+
+def sam_claims(stack: RunningStack, handoff_id: int) -> None:
+    """Another agent (Sam) claims the handoff through the API."""
+    with httpx.Client(base_url=stack.config.crm_url, timeout=10) as http:
+        login = http.post(
+            "/api/auth/login", json={"email": "sam@example.com", "password": "sam-demo-password"}
+        )
+        token = login.json()["access_token"]
+        http.post(
+            f"/api/handoffs/{handoff_id}/claim", headers={"Authorization": f"Bearer {token}"}
+        ).raise_for_status()
+
+
+def test_customer_and_agent_talk_through_the_console(
+    running_stack: RunningStack, crm_url: str, agent_context: BrowserContext, customer_context: BrowserContext
+):
+    console = Console(agent_context.new_page(), crm_url)
+    console.sign_in(*AGENT)  # online: the bot will queue the customer instead of opening a ticket
+    shopper = Shopper(customer_context.new_page(), crm_url)
+
+    # (1) The customer asks for a person.
+    shopper.say("where is my parcel?")
+    shopper.sees("order number")
+    shopper.say("I want to talk to a person")
+    shopper.sees("in the queue")
+    handoff = open_handoff(running_stack, shopper.session_id())
+
+    # (2) The agent sees it in the queue, live, with its reason and wait time, and the history.
+    entry = console.entry(handoff["id"])
+    expect(entry).to_be_visible(timeout=10_000)
+    expect(entry).to_contain_text("Asked for a person")
+    expect(entry.locator(".wait")).to_have_text(re.compile(r"waiting \d+ (s|min)"))
+    entry.click()
+    expect(console.page.locator("#conversation-title")).to_have_text("Alice Martin", timeout=10_000)
+    console.message("where is my parcel?")
+    console.message("I want to talk to a person")
+    expect(console.messages().locator("li.message.bot").first).to_be_visible()
+    expect(console.page.get_by_role("complementary", name="Customer")).to_contain_text("ORD-")
+    console.page.get_by_role("button", name="Claim").click()
+    expect(console.page.locator("#conversation-meta")).to_contain_text("Assigned to you")
+
+    # (3) The agent picks a canned response, edits it and sends it; the customer sees it.
+    console.page.get_by_label("Canned response").select_option(label="Greeting (greeting)")
+    reply = console.page.get_by_label("Reply")
+    expect(reply).to_have_value(re.compile("taking over"))
+    reply.press("End")
+    reply.type(" I can see your order here.")
+    console.page.get_by_role("button", name="Send reply").click()
+    expect(reply).to_have_value("")
+    shopper.sees("I can see your order here.")
+
+    # An internal note is shown to agents only.
+    console.page.get_by_label("Internal note (never shown to the customer)").check()
+    reply.fill("Customer is polite; parcel probably stuck at the depot.")
+    console.page.get_by_role("button", name="Add internal note").click()
+    note = console.message("stuck at the depot")
+    expect(note.locator(".internal-badge")).to_have_text("Internal note")
+
+    # (4) The customer answers and the agent sees it live, as text, markup and all.
+    shopper.say("Thanks! It was due on Monday.")
+    console.message("It was due on Monday.")
+    shopper.say(f"Also {HOSTILE} here")
+    hostile = console.message("onerror")
+    expect(hostile.locator(".text")).to_have_text(f"Also {HOSTILE} here")
+    expect(console.messages().locator("img")).to_have_count(0)
+    assert console.page.evaluate("() => window.__pwned") is None
+    screenshot(console.page, "conversation")
+    assert not shopper.page.locator(".sw-msg-bot").filter(has_text="stuck at the depot").count()
+
+    # (5) The agent hands back; the bot answers again.
+    console.page.get_by_role("button", name="Hand back to bot").click()
+    expect(console.page.locator("#conversation-meta")).to_contain_text("Handed back to the bot")
+    expect(console.entry(handoff["id"])).to_have_count(0)
+    shopper.say("hello")
+    shopper.sees("support assistant")
+
+    # Again, and this time the agent closes it: rating and comment are stored.
+    shopper.say("can I talk to a human please")
+    shopper.sees("in the queue")
+    second = open_handoff(running_stack, shopper.session_id())
+    console.entry(second["id"]).click()
+    expect(console.page.get_by_role("button", name="Claim")).to_be_visible()
+    console.message("It was due on Monday.")  # the whole conversation, the first handoff included
+    console.page.get_by_role("button", name="Claim").click()
+    expect(console.page.locator("#conversation-meta")).to_contain_text("Assigned to you")
+    console.page.get_by_role("button", name="Close").click()
+    expect(console.page.locator("#conversation-meta")).to_contain_text("Closed")
+
+    rating = shopper.page.get_by_role("group", name=re.compile("Rate the help you got"))
+    expect(rating.get_by_role("button")).to_have_count(5, timeout=REPLY_MS)
+    rating.get_by_role("button", name="5 out of 5").click()
+    shopper.sees("anything you'd like to tell us")
+    shopper.say("Quick and friendly, thank you")
+    shopper.sees("Thanks for your feedback")
+    rated = crm_get(running_stack, f"/api/handoffs/{second['id']}")
+    assert (rated["csat_score"], rated["csat_comment"]) == (5, "Quick and friendly, thank you")
+    expect(console.page.locator("#conversation-meta")).to_contain_text("Rated 5/5", timeout=10_000)
+    screenshot(shopper.page, "customer-after-rating")
+
+    assert console.errors == []
+    assert shopper.errors == []
+
+
+def test_a_handoff_another_agent_takes_leaves_the_queue_with_a_notice(
+    running_stack: RunningStack, crm_url: str, agent_context: BrowserContext
+):
+    console = Console(agent_context.new_page(), crm_url)
+    console.sign_in(*AGENT)
+    with running_stack.crm() as crm:
+        created = crm.post(
+            "/api/handoffs",
+            json={"sender_id": "e2e-console-race", "reason": "complaint", "channel": "telegram"},
+        )
+    created.raise_for_status()
+    handoff_id = created.json()["id"]
+    entry = console.entry(handoff_id)
+    expect(entry).to_contain_text("Complaint", timeout=10_000)
+    entry.click()
+    expect(console.page.locator("#conversation-title")).to_contain_text("Visitor")
+    screenshot(console.page, "queue")
+
+    sam_claims(running_stack, handoff_id)
+
+    expect(console.notice()).to_have_text("Another agent took it.", timeout=10_000)
+    expect(console.entry(handoff_id)).to_have_count(0)
+    expect(console.page.get_by_role("button", name="Claim")).to_be_hidden()
+
+    # Signing out takes the agent offline.
+    console.page.get_by_role("button", name="Sign out").click()
+    expect(console.page.get_by_role("button", name="Sign in")).to_be_visible()
+    agents = crm_get(running_stack, "/api/agents", is_online="true")["items"]
+    assert AGENT[0] not in [a["email"] for a in agents]
+    assert console.errors == []
