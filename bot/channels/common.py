@@ -12,6 +12,7 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -96,7 +97,7 @@ def same_secret(expected: str, given: str | None) -> bool:
     return given is not None and hmac.compare_digest(expected.encode(), given.encode())
 
 
-def json_body(request: Request) -> dict[str, object] | None:
+def json_body(request: Request) -> dict[str, Any] | None:
     """The request's JSON object, or None when the body is not one."""
     try:
         body = request.json

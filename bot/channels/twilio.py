@@ -10,11 +10,12 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import parse_qs
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.twilio import TwilioInput, TwilioOutput
 from sanic import Blueprint, response
-from sanic.request import Request
+from sanic.request import Request, RequestParameters
 from sanic.response import HTTPResponse
 from twilio.base.exceptions import TwilioRestException
 from twilio.request_validator import RequestValidator
@@ -26,6 +27,15 @@ logger = logging.getLogger(__name__)
 
 REQUIRED = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_WHATSAPP_NUMBER")
 OPTIONAL = {"TWILIO_API_BASE_URL": "https://api.twilio.com", "TWILIO_WEBHOOK_URL": None}
+
+
+def form_fields(request: Request) -> RequestParameters:
+    """The form Twilio posted, empty fields included: they are part of what Twilio signs.
+
+    (Sanic's `request.form` drops them, so a photo sent without a caption, Body="", would
+    fail the signature check.)
+    """
+    return RequestParameters(parse_qs(request.body.decode("utf-8", "replace"), keep_blank_values=True))
 
 
 class WhatsAppOutput(TwilioOutput):
@@ -88,14 +98,25 @@ class WhatsAppChannel(TwilioInput):
         """Read TWILIO_* from the environment; credentials.yml carries no secrets."""
         return cls(read_settings("whatsapp", REQUIRED, OPTIONAL))
 
-    def signature_valid(self, request: Request) -> bool:
+    def signature_valid(self, request: Request, form: RequestParameters) -> bool:
         """Whether Twilio signed this call (the URL Twilio called, plus every form field)."""
         signature = request.headers.get("X-Twilio-Signature")
         if not signature or self.auth_token is None:
             return False
         # Behind a proxy the URL Rasa sees differs from the public one Twilio signed.
         url = self.settings.get("TWILIO_WEBHOOK_URL") or request.url
-        return bool(RequestValidator(self.auth_token).validate(url, request.form, signature))
+        return bool(RequestValidator(self.auth_token).validate(url, form, signature))
+
+    @staticmethod
+    def _text(form: RequestParameters) -> str | None:
+        """What the customer sent: the text, else a location, else the first photo or file's URL."""
+        latitude, longitude = form.get("Latitude"), form.get("Longitude")
+        if latitude and longitude:
+            return f"/locationData{{'Latitude': {latitude}, 'Longitude': {longitude}}}"
+        body = form.get("Body")
+        if not body and form.get("NumMedia", "0") != "0" and form.get("MediaUrl0"):
+            return str(form.get("MediaUrl0"))
+        return body if body is None else str(body)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         if not self.settings.enabled:
@@ -108,12 +129,12 @@ class WhatsAppChannel(TwilioInput):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            if not self.signature_valid(request):
+            form = form_fields(request)
+            if not self.signature_valid(request, form):
                 return invalid_signature("whatsapp", "X-Twilio-Signature does not match the auth token.")
-            sender, text = request.form.get("From"), request.form.get("Body")
-            if self._is_location_message(request):
-                text = f"/locationData{{'Latitude': {request.form.get('Latitude')}, "
-                text += f"'Longitude': {request.form.get('Longitude')}}}"
+            sender, text = form.get("From"), self._text(form)
+            if form.get("MessageStatus") and text is None:
+                return response.empty()  # a delivery status callback: nothing to answer
             if not sender or text is None:
                 return error(400, "invalid_payload", "Expected Twilio's From and Body form fields.")
             message = UserMessage(

@@ -319,6 +319,39 @@ def test_whatsapp_bad_signature_is_refused_without_a_bot_turn(
     assert platforms.matching(whatsapp_messages_to(phone)) == []
 
 
+def test_whatsapp_photo_reaches_the_bot_as_its_url(running_stack: RunningStack):
+    phone = f"+1555{secrets.randbelow(10**7):07d}"
+    photo = (
+        f"https://api.twilio.com/2010-04-01/Accounts/{TWILIO['TWILIO_ACCOUNT_SID']}/Messages/MM1/Media/ME1"
+    )
+    fields = {
+        **whatsapp_message(phone, ""),
+        "NumMedia": "1",
+        "MediaContentType0": "image/jpeg",
+        "MediaUrl0": photo,
+    }
+
+    response = post_twilio(running_stack, fields, twilio_signature(twilio_url(running_stack), fields))
+
+    assert response.status_code == 204
+    assert user_turns(running_stack, f"whatsapp:{phone}") == [photo]
+
+
+def test_whatsapp_delivery_status_callback_is_no_turn(running_stack: RunningStack, platforms: FakePlatforms):
+    phone = f"+1555{secrets.randbelow(10**7):07d}"
+    fields = {
+        "MessageSid": f"SM{secrets.token_hex(16)}", "MessageStatus": "delivered", "SmsStatus": "delivered",
+        "AccountSid": TWILIO["TWILIO_ACCOUNT_SID"], "From": TWILIO["TWILIO_WHATSAPP_NUMBER"],
+        "To": f"whatsapp:{phone}", "ChannelPrefix": "whatsapp", "ApiVersion": "2010-04-01",
+    }  # fmt: skip
+
+    response = post_twilio(running_stack, fields, twilio_signature(twilio_url(running_stack), fields))
+
+    assert response.status_code == 204
+    assert user_turns(running_stack, TWILIO["TWILIO_WHATSAPP_NUMBER"]) == []
+    assert platforms.matching(whatsapp_messages_to(phone)) == []
+
+
 # --- Slack ----------------------------------------------------------------------------
 
 
