@@ -116,11 +116,12 @@ class Console:
         page.on("pageerror", lambda error: self.errors.append(str(error)))
         page.goto(f"{crm_url}/console")
 
-    def sign_in(self, email: str, password: str) -> None:
+    def sign_in(self, email: str, password: str, *, live: bool = True) -> None:
         self.page.get_by_label("Email").fill(email)
         self.page.get_by_label("Password").fill(password)
         self.page.get_by_role("button", name="Sign in").click()
-        expect(self.page.locator("#live-status")).to_have_text("Live", timeout=10_000)
+        status = "Live" if live else re.compile("Reconnecting")
+        expect(self.page.locator("#live-status")).to_have_text(status, timeout=10_000)
 
     def entry(self, handoff_id: int) -> Locator:
         return self.page.locator(f'button[data-handoff="{handoff_id}"]')
@@ -150,6 +151,17 @@ def open_handoff(stack: RunningStack, sender_id: str) -> dict[str, Any]:
     assert len(items) == 1, items
     handoff: dict[str, Any] = items[0]
     return handoff
+
+
+def queue_handoff(stack: RunningStack, sender_id: str, reason: str, channel: str) -> int:
+    """A handoff the bot would have queued, created through the API."""
+    with stack.crm() as crm:
+        created = crm.post(
+            "/api/handoffs", json={"sender_id": sender_id, "reason": reason, "channel": channel}
+        )
+    created.raise_for_status()
+    handoff_id: int = created.json()["id"]
+    return handoff_id
 
 
 def sam_claims(stack: RunningStack, handoff_id: int) -> None:
@@ -259,13 +271,7 @@ def test_a_handoff_another_agent_takes_leaves_the_queue_with_a_notice(
 ):
     console = Console(agent_context.new_page(), crm_url)
     console.sign_in(*AGENT)
-    with running_stack.crm() as crm:
-        created = crm.post(
-            "/api/handoffs",
-            json={"sender_id": "e2e-console-race", "reason": "complaint", "channel": "telegram"},
-        )
-    created.raise_for_status()
-    handoff_id = created.json()["id"]
+    handoff_id = queue_handoff(running_stack, "e2e-console-race", "complaint", "telegram")
     entry = console.entry(handoff_id)
     expect(entry).to_contain_text("Complaint", timeout=10_000)
     entry.click()
@@ -283,4 +289,31 @@ def test_a_handoff_another_agent_takes_leaves_the_queue_with_a_notice(
     expect(console.page.get_by_role("button", name="Sign in")).to_be_visible()
     agents = crm_get(running_stack, "/api/agents", is_online="true")["items"]
     assert AGENT[0] not in [a["email"] for a in agents]
+    assert console.errors == []
+
+
+def test_without_the_live_socket_the_console_polls_and_can_transfer(
+    running_stack: RunningStack, crm_url: str, agent_context: BrowserContext
+):
+    page = agent_context.new_page()
+    # Every /api/live connection is refused at once, as when a proxy drops WebSockets.
+    page.route_web_socket(re.compile(r"/api/live"), lambda socket: socket.close())
+    console = Console(page, crm_url)
+    console.sign_in(*AGENT, live=False)
+
+    handoff_id = queue_handoff(running_stack, "e2e-console-polled", "repeated_fallback", "whatsapp")
+
+    entry = console.entry(handoff_id)
+    expect(entry).to_contain_text("Bot could not help", timeout=15_000)  # the next poll finds it
+    entry.click()
+    page.get_by_role("button", name="Claim").click()
+    expect(page.locator("#mine-list").locator(f'[data-handoff="{handoff_id}"]')).to_have_count(1)
+    page.get_by_label("Transfer to").select_option(label="Sam Support")
+    page.get_by_role("button", name="Transfer", exact=True).click()
+    expect(page.locator("#conversation-meta")).to_contain_text("Assigned to Sam Support")
+    expect(page.locator("#mine-list").locator(f'[data-handoff="{handoff_id}"]')).to_have_count(0)
+    expect(page.get_by_label("Reply")).to_be_hidden()
+    transferred = crm_get(running_stack, f"/api/handoffs/{handoff_id}")
+    sam = next(a for a in crm_get(running_stack, "/api/agents")["items"] if a["email"] == "sam@example.com")
+    assert transferred["assignee_id"] == sam["id"]
     assert console.errors == []

@@ -170,20 +170,19 @@ function updateSelected(handoff) {
   }
   const assignee = handoff.assignee_id ? (context.agentNames.get(handoff.assignee_id) ?? `agent ${handoff.assignee_id}`) : null;
   const status = {
-    waiting: `Waiting ${duration(handoff.wait_seconds ?? 0)}+`,
+    waiting: el("span", { class: "wait", "data-since": handoff.requested_at, text: `waiting ${duration(handoff.wait_seconds ?? 0)}` }),
     assigned: handoff.assignee_id === state.me.id ? "Assigned to you" : `Assigned to ${assignee}`,
     resolved: handoff.summary?.outcome === "handed_back" ? "Handed back to the bot" : "Closed",
     abandoned: "The customer left",
   }[handoff.status];
-  $("conversation-meta").textContent = [label(CHANNELS, handoff.channel), label(REASONS, handoff.reason), status]
-    .filter(Boolean)
-    .join(" · ");
+  const parts = [label(CHANNELS, handoff.channel), label(REASONS, handoff.reason), status];
+  if (handoff.csat_score) parts.push(`Rated ${handoff.csat_score}/5`);
+  replace($("conversation-meta"), parts.filter(Boolean).flatMap((part, i) => (i ? [" · ", part] : [part])));
   const mine = isMine(handoff);
   $("claim").hidden = handoff.status !== "waiting";
   for (const id of ["transfer-agent", "transfer", "release", "resolve"]) $(id).hidden = !mine;
   document.querySelector("label[for=transfer-agent]").hidden = !mine;
   $("composer").hidden = !mine;
-  if (handoff.csat_score) $("conversation-meta").textContent += ` · Rated ${handoff.csat_score}/5`;
   replace(
     $("transfer-agent"),
     state.agents

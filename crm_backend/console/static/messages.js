@@ -59,11 +59,12 @@ export class MessageList {
 
   reset(messages) {
     this.seen = new Set();
-    replace(this.list);
+    replace(this.list, el("li", { class: "muted no-messages", text: "No messages yet." }));
     this.add(messages);
   }
 
   add(messages) {
+    if (messages.length) this.list.querySelector(".no-messages")?.remove();
     const nearBottom = this.list.scrollHeight - this.list.scrollTop - this.list.clientHeight < 80;
     for (const message of messages) {
       if (this.seen.has(message.id)) continue;
