@@ -110,6 +110,13 @@ class EventConsumer:
                     "event stream %r: Redis error (%s); retrying in %.1f s", self.stream, error, delay
                 )
                 await asyncio.sleep(delay)
+            except Exception:
+                # A bug must not silently end consumption: log it and start over; the entry
+                # it failed on is still unacknowledged and is claimed again.
+                failures += 1
+                self._leading = False
+                logger.exception("event stream %r: consumer failed; restarting", self.stream)
+                await asyncio.sleep(RETRY_DELAYS[-1])
 
     async def _hold_lease(self) -> bool:
         return bool(await self._lease(keys=[self.lease_key], args=[self.name, self.lease_ms]))
@@ -186,6 +193,11 @@ class EventConsumer:
             except DBAPIError as error:
                 # The database refused this entry's data: retrying cannot help.
                 await self._park(entry_id, fields, f"refused by the database: {error.orig}")
+                return []
+            except Exception as error:
+                # A bug met by this entry: park it (replayable) rather than block the stream.
+                logger.exception("event %s could not be recorded", entry_id)
+                await self._park(entry_id, fields, f"unexpected error: {error!r}")
                 return []
 
     async def _record(self, session: AsyncSession, recorded: Recorded) -> list[LiveEvent]:
