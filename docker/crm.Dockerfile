@@ -8,15 +8,6 @@ COPY widget/build.mjs ./
 COPY widget/src src
 RUN node build.mjs
 
-# The website widget, bundled by Node at image build time; the CRM serves it as /widget.js.
-FROM node:20-slim AS widget
-WORKDIR /widget
-COPY widget/package.json widget/package-lock.json ./
-RUN npm ci --no-audit --no-fund
-COPY widget/build.mjs ./
-COPY widget/src src
-RUN node build.mjs
-
 FROM python:3.11-slim
 WORKDIR /app
 ENV PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 FAQ_ENCODER_CACHE=/app/.cache/encoders
@@ -33,7 +24,6 @@ COPY faq/search faq/search
 RUN python -m faq.search.export_encoder
 COPY faq faq
 COPY crm_backend crm_backend
-COPY --from=widget /widget/dist/widget.js widget/dist/widget.js
 COPY --from=widget /widget/dist/widget.js widget/dist/widget.js
 
 EXPOSE 8000
