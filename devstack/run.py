@@ -45,6 +45,8 @@ def main() -> int:
         redis_note = "embedded redis-server" if config.redis_url is None else "external"
         print(
             "\nEverything is up:\n"
+            f"  Demo shop      {config.crm_url}/demo   (the chat widget)\n"
+            f"  Agent console  {config.crm_url}/console   (agent@example.com / agent-demo-password)\n"
             f"  CRM API        {config.crm_url}/docs\n"
             f"  Rasa (REST)    {config.rasa_url}/webhooks/rest/webhook\n"
             f"  Rasa socket.io {config.rasa_url}/socket.io\n"
