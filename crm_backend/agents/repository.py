@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_backend.agents.models import Agent, AgentRole
+from crm_backend.core.types import utcnow
+
+# How long presence lasts without a renewal: the console renews it every 60 s, so this
+# only ends the presence of a console that crashed or lost its connection.
+PRESENCE_TIMEOUT = timedelta(minutes=10)
 
 
 async def get(session: AsyncSession, agent_id: int) -> Agent | None:
@@ -33,6 +39,12 @@ def filtered(*, role: AgentRole | None, is_online: bool | None, is_active: bool 
 
 
 async def count_online(session: AsyncSession) -> int:
-    """How many active agents are online now."""
-    rows = await session.scalars(select(Agent.id).where(Agent.is_online.is_(True), Agent.is_active.is_(True)))
+    """How many active agents are online now (and were heard from lately)."""
+    # The console renews presence every minute; an agent silent for longer closed it without
+    # signing out (a crash, a lost connection) and must not count as someone who can answer.
+    # Never seen at all means marked online by other means (an integration): kept.
+    recent = or_(Agent.last_seen_at.is_(None), Agent.last_seen_at >= utcnow() - PRESENCE_TIMEOUT)
+    rows = await session.scalars(
+        select(Agent.id).where(Agent.is_online.is_(True), Agent.is_active.is_(True), recent)
+    )
     return len(rows.all())
