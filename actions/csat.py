@@ -41,7 +41,8 @@ def csat_score(value: Any) -> int | None:
 
 def csat_comment(text: str | None, intent: str | None) -> str | None:
     """What the customer added, cleaned for storage; None when they declined."""
-    if not text or _NO_COMMENT.match(text):
+    if not text or _NO_COMMENT.match(text) or intent == "rate_service":
+        # A second score button clicked instead of a comment: the new score counts, no comment.
         return None
     if intent in ("deny", "stop") and len(text.split()) <= 3:
         # "no way", "stop it": a short refusal. A longer "no, the agent was rude" is a comment.

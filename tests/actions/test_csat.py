@@ -64,6 +64,7 @@ def test_declining_leaves_no_comment(text):
 def test_a_comment_is_kept_without_card_numbers_and_capped():
     assert csat_comment("Quick and kind, thanks!", "inform") == "Quick and kind, thanks!"
     assert csat_comment("no way", "deny") is None
+    assert csat_comment('/rate_service{"csat_score": 3}', "rate_service") is None
     assert csat_comment("no, the agent was rude", "deny") == "no, the agent was rude"
     cleaned = csat_comment("my card 4111 1111 1111 1111 was charged twice", "inform")
     assert cleaned is not None
