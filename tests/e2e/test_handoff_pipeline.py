@@ -179,6 +179,13 @@ def test_a_handoff_from_request_to_hand_back(
         and e["message"]["text"] == "my parcel never arrived"
     )  # fmt: skip
     assert live_message["message"]["channel"] == "web"
+    # A card number never reaches the CRM: the event broker removes it on Rasa's side.
+    widget_customer.say("I paid with 4111 1111 1111 1111")
+    redacted = console.event_matching(
+        lambda e: e["type"] == "message.created" and for_me(e) and e["message"]["author"] == "customer"
+        and e["message"]["text"].startswith("I paid with")
+    )  # fmt: skip
+    assert redacted["message"]["text"] == "I paid with [card number removed]"
     assert widget_customer.drain() == []  # the bot stayed quiet
 
     # 4. Hand back: the customer is told, and the bot answers again.
@@ -203,6 +210,7 @@ def test_a_handoff_from_request_to_hand_back(
         ("customer", "I want to talk to a human"),
         ("agent", "Hi, Alex here. How can I help?"),
         ("customer", "my parcel never arrived"),
+        ("customer", "I paid with [card number removed]"),
         ("customer", "hello"),
     ]
     assert len({m["event_id"] for m in messages}) == len(messages)
