@@ -1,12 +1,14 @@
 """The Rasa model, keyed by a hash of everything that shapes it.
 
 `python -m devstack.model train` trains only when no model for the current hash exists;
-`python -m devstack.model path` prints the model file for the current inputs.
+`python -m devstack.model path` prints the model file for the current inputs;
+`python -m devstack.model encoder-env` prints the variables naming the sentence encoder's files.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
@@ -20,7 +22,27 @@ from devstack.paths import BOT_DIR, BOT_MODELS, BOT_PYTHON, MODEL_CACHE, REPO_RO
 # and the bot environment's other packages (test tools, linters) do not.
 MODEL_INPUTS = ("bot/config.yml", "bot/domain.yml", "bot/data")
 BOT_LOCK = "requirements/bot.lock"
-TRAINING_PACKAGES = ("rasa==", "rasa-sdk==", "tensorflow==")
+# onnxruntime and tokenizers compute the sentence encoder's features at training time.
+TRAINING_PACKAGES = ("rasa==", "rasa-sdk==", "tensorflow==", "onnxruntime==", "tokenizers==")
+# The pipeline's sentence encoder (bot/components/sentence_encoder.py) is the FAQ search's
+# ONNX export; training copies it into the model. Set both to train with other files.
+ENCODER_ENV = ("BOT_ENCODER_ONNX", "BOT_ENCODER_TOKENIZER")
+
+
+def encoder_files() -> tuple[Path, Path]:
+    """The ONNX file and tokenizer the bot trains with: the environment's, else the FAQ export's."""
+    onnx_file, tokenizer_file = (os.environ.get(name) for name in ENCODER_ENV)
+    if onnx_file and tokenizer_file:
+        return Path(onnx_file), Path(tokenizer_file)
+    # Only here: the CRM environment's exporter (torch) is not needed for the other commands.
+    from faq.search.onnx_model import ensure_exported, model_path
+
+    return ensure_exported(), model_path() / "tokenizer.json"
+
+
+def encoder_identity(onnx_file: Path) -> str:
+    """The export's folder name: the exporter names it by a hash of the model files and exporter."""
+    return onnx_file.parent.name
 
 
 def _input_files(root: Path) -> list[Path]:
@@ -31,9 +53,10 @@ def _input_files(root: Path) -> list[Path]:
     return files
 
 
-def model_hash(root: Path = REPO_ROOT) -> str:
-    """A short digest of the model's inputs: same inputs, same model file."""
+def model_hash(root: Path = REPO_ROOT, encoder: str | None = None) -> str:
+    """A short digest of the model's inputs (`encoder`: its identity): same inputs, same model file."""
     digest = hashlib.sha256()
+    digest.update(f"encoder {encoder or encoder_identity(encoder_files()[0])}\0".encode())
     for path in _input_files(root):
         digest.update(path.relative_to(root).as_posix().encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
@@ -59,6 +82,7 @@ def ensure_model() -> Path:
         MODEL_CACHE.mkdir(parents=True, exist_ok=True)
         print(f"model: training {target.name} (inputs changed)", flush=True)
         started = time.monotonic()
+        onnx_file, tokenizer_file = encoder_files()
         subprocess.run(
             [
                 str(BOT_PYTHON),
@@ -72,6 +96,7 @@ def ensure_model() -> Path:
             ],
             cwd=BOT_DIR,
             check=True,
+            env={**os.environ, ENCODER_ENV[0]: str(onnx_file), ENCODER_ENV[1]: str(tokenizer_file)},
         )
         print(f"model: trained in {time.monotonic() - started:.0f} s", flush=True)
     shutil.copy2(cached, target)
@@ -96,6 +121,9 @@ def main(argv: list[str]) -> int:
         print(model_path())
     elif command == "hash":
         print(model_hash())
+    elif command == "encoder-env":
+        # For the Makefile: `env $(python -m devstack.model encoder-env) <bot command>`.
+        print(" ".join(f"{name}={path}" for name, path in zip(ENCODER_ENV, encoder_files(), strict=True)))
     elif command == "train":
         try:
             print(f"model: {ensure_model().relative_to(REPO_ROOT)} is up to date")
@@ -103,7 +131,9 @@ def main(argv: list[str]) -> int:
             print("model: rasa train failed (see above)", file=sys.stderr)
             return 1
     else:
-        print(f"usage: python -m devstack.model [train|path|hash], not {command!r}", file=sys.stderr)
+        print(
+            f"usage: python -m devstack.model [train|path|hash|encoder-env], not {command!r}", file=sys.stderr
+        )
         return 2
     return 0
 

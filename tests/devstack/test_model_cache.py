@@ -6,8 +6,9 @@ import shutil
 
 import pytest
 
-from devstack.model import model_hash
+from devstack.model import encoder_files, encoder_identity, model_hash
 from devstack.paths import REPO_ROOT
+from faq.search.onnx_model import ensure_exported
 
 
 @pytest.fixture
@@ -46,3 +47,20 @@ def test_test_stories_and_endpoints_do_not_change_the_hash(bot_copy):
     (bot_copy / "bot" / "tests" / "test_stories.yml").write_text("stories: []\n")
     (bot_copy / "bot" / "endpoints.yml").write_text("changed: true\n")
     assert model_hash(bot_copy) == before
+
+
+def test_another_sentence_encoder_changes_the_hash(bot_copy):
+    assert model_hash(bot_copy, encoder="minilm-aaaa") != model_hash(bot_copy, encoder="minilm-bbbb")
+    assert model_hash(bot_copy) == model_hash(bot_copy, encoder=encoder_identity(encoder_files()[0]))
+
+
+def test_encoder_files_are_the_faq_export_unless_the_environment_names_others(monkeypatch, tmp_path):
+    onnx_file, tokenizer_file = encoder_files()
+    assert onnx_file == ensure_exported()
+    assert onnx_file.is_file()
+    assert tokenizer_file.name == "tokenizer.json"
+    assert tokenizer_file.is_file()
+    monkeypatch.setenv("BOT_ENCODER_ONNX", str(tmp_path / "other" / "model.onnx"))
+    monkeypatch.setenv("BOT_ENCODER_TOKENIZER", str(tmp_path / "tokenizer.json"))
+    assert encoder_files() == (tmp_path / "other" / "model.onnx", tmp_path / "tokenizer.json")
+    assert encoder_identity(encoder_files()[0]) == "other"
