@@ -5,13 +5,15 @@ from __future__ import annotations
 import hmac
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.base import SecurityBase
 
 from crm_backend.agents import repository as agents
 from crm_backend.agents.models import AgentRole
 from crm_backend.auth.principal import SERVICE_PRINCIPAL, Principal
 from crm_backend.auth.tokens import read_agent_token
+from crm_backend.core.config import Settings
 from crm_backend.core.dependencies import SessionDep, SettingsDep
 from crm_backend.core.enums import ActorKind
 from crm_backend.core.errors import DomainError, Unauthorized
@@ -70,7 +72,31 @@ async def require_admin(caller: CallerDep) -> Principal:
     return caller
 
 
+class ServiceTokenBearer(SecurityBase):
+    """Only the service token, checked without opening a database session (hot read routes).
+
+    The same bearer scheme as every other route in the OpenAPI document, in one cheap
+    dependency. Anyone else is refused as by `require_service`, except that an agent's token
+    is judged by its signature alone: 403 whether or not the agent is still active.
+    """
+
+    def __init__(self) -> None:
+        self.model = _bearer.model
+        self.scheme_name = _bearer.scheme_name
+
+    async def __call__(self, request: Request) -> Principal:
+        settings: Settings = request.app.state.settings
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        token = token.strip() if scheme.lower() == "bearer" else ""
+        if token and hmac.compare_digest(token.encode(), settings.service_token.encode()):
+            return SERVICE_PRINCIPAL
+        if token and read_agent_token(token, secret=settings.secret_key) is not None:
+            raise Forbidden("This endpoint is for the service token only.")
+        raise Unauthorized("A valid bearer token is required.")
+
+
 ServiceDep = Annotated[Principal, Depends(require_service)]
+ServiceTokenDep = Annotated[Principal, Depends(ServiceTokenBearer())]
 AgentDep = Annotated[Principal, Depends(require_agent)]
 AdminDep = Annotated[Principal, Depends(require_admin)]
 # Kept for the routes written before agents existed.

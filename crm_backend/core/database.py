@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
+import asyncpg  # type: ignore[import-untyped]  # ships no type hints
 from sqlalchemy import MetaData, event
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.pool import NullPool, PoolProxiedConnection
+from sqlalchemy.util import greenlet_spawn
 
 # Stable constraint names, so Alembic migrations can drop and alter them on both
 # SQLite and PostgreSQL.
@@ -82,3 +92,94 @@ async def transactional_session(
         except BaseException:
             await session.rollback()
             raise
+
+
+# What reads go through: an engine (or a connection) and the session factory bound to it.
+Bind = tuple[AsyncEngine | AsyncConnection, async_sessionmaker[AsyncSession]]
+
+
+class ReadOnlyDatabase:
+    """Single read statements outside the per-request transaction, for the hottest look-ups.
+
+    On PostgreSQL, `driver()` lends one of a few asyncpg connections kept checked out of the
+    engine's pool: on a hot read, the session, the pool checkout and BEGIN/COMMIT cost more
+    than the query itself. A lent connection is in autocommit mode: use it for one read-only
+    statement. Elsewhere (SQLite) `driver()` yields None and callers read through
+    `session()`. The bind may be a connection instead (tests): its driver is lent as it is.
+    """
+
+    def __init__(self, resolve: Callable[[], Bind], *, keep: int = 8) -> None:
+        # `resolve` names the engine (or connection) and session factory on first use, so
+        # an app's dependency can be made before its lifespan has created the engine.
+        self._resolve = resolve
+        self._wanted = keep
+        self._ready = False
+        self._idle: list[PoolProxiedConnection] = []
+        self._slots = asyncio.Semaphore(max(keep, 1))
+
+    def _setup(self) -> None:
+        self.bind, self.session_factory = self._resolve()
+        self.is_postgresql = self.bind.dialect.name == "postgresql"
+        self._engine = self.bind if isinstance(self.bind, AsyncEngine) else None
+        # A NullPool engine asks for connections that never outlive their use.
+        keep = self._engine is not None and not isinstance(self._engine.pool, NullPool)
+        self._keep = self._wanted if keep else 0
+        if self._engine is not None and self._keep:
+            event.listen(self._engine.sync_engine, "engine_disposed", self._close_idle)
+        self._ready = True
+
+    def session(self) -> AsyncSession:
+        """A plain session for reads (use it as `async with`); nothing is committed."""
+        if not self._ready:
+            self._setup()
+        return self.session_factory()
+
+    @asynccontextmanager
+    async def driver(self) -> AsyncIterator[asyncpg.Connection | None]:
+        """Lend an asyncpg connection; None when the database is not PostgreSQL."""
+        if not self._ready:
+            self._setup()
+        if not self.is_postgresql:
+            yield None
+            return
+        if self._engine is None:
+            raw = await cast(AsyncConnection, self.bind).get_raw_connection()
+            yield raw.driver_connection
+            return
+        pooled = await self._checkout(self._engine)
+        reusable = True
+        try:
+            yield pooled.driver_connection
+        except BaseException as exc:
+            # After a refused statement an autocommit connection is fine; after anything
+            # else (a lost connection, a cancellation mid-query) it may not be: close it.
+            reusable = isinstance(exc, asyncpg.PostgresError)
+            raise
+        finally:
+            await self._checkin(pooled, reusable=reusable)
+
+    async def _checkout(self, engine: AsyncEngine) -> PoolProxiedConnection:
+        if not self._keep:
+            return await engine.raw_connection()
+        await self._slots.acquire()
+        if self._idle:
+            return self._idle.pop()
+        try:
+            return await engine.raw_connection()
+        except BaseException:
+            self._slots.release()
+            raise
+
+    async def _checkin(self, pooled: PoolProxiedConnection, *, reusable: bool) -> None:
+        if self._keep and reusable:
+            self._idle.append(pooled)
+        else:
+            # Back to the engine's pool, or closed: either may await, so in a greenlet.
+            await greenlet_spawn(pooled.close if reusable else pooled.invalidate)
+        if self._keep:
+            self._slots.release()
+
+    def _close_idle(self, _engine: Any) -> None:
+        # Runs inside the engine's dispose, in a greenlet, so closing may await.
+        while self._idle:
+            self._idle.pop().invalidate()

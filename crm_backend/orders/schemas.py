@@ -140,6 +140,13 @@ class OrderSummary(BaseModel):
     placed_at: datetime
 
 
+class OrderVerdicts(BaseModel):
+    """What the rules say about an order; OrderRead's last two fields."""
+
+    can_cancel: bool
+    return_window_ends: datetime | None
+
+
 class OrderRead(OrderSummary):
     """An order with everything support needs: items, parcels, history, returns and refunds."""
 

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_backend.audit.service import diff, record
 from crm_backend.auth.principal import Principal
+from crm_backend.core.database import ReadOnlyDatabase
 from crm_backend.core.errors import Conflict, DomainError, NotFound
 from crm_backend.core.sequences import next_number
 from crm_backend.core.types import utcnow
@@ -23,7 +24,7 @@ from crm_backend.orders.models import (
     ReturnStatus,
 )
 from crm_backend.orders.numbers import normalize_order_number
-from crm_backend.orders.schemas import Address, OrderRead, OwnershipProof, ReturnItem
+from crm_backend.orders.schemas import Address, OrderRead, OrderVerdicts, OwnershipProof, ReturnItem
 
 # Customers may return goods this long after delivery.
 RETURN_WINDOW = timedelta(days=30)
@@ -121,6 +122,14 @@ def return_window_ends(order: Order) -> datetime | None:
     return delivered + RETURN_WINDOW if delivered is not None else None
 
 
+def _verdicts(status: OrderStatus, delivered: datetime | None) -> OrderVerdicts:
+    """What the rules say about an order in `status`, delivered at `delivered`."""
+    window_ends = None
+    if status is OrderStatus.DELIVERED and delivered is not None:
+        window_ends = delivered + RETURN_WINDOW
+    return OrderVerdicts(can_cancel=status in BEFORE_SHIPMENT, return_window_ends=window_ends)
+
+
 def to_read(order: Order) -> OrderRead:
     """The API view of an order, with the rules' verdicts filled in."""
     data: dict[str, Any] = {
@@ -134,10 +143,34 @@ def to_read(order: Order) -> OrderRead:
         status_history=order.status_history,
         returns=order.returns,
         refunds=order.refunds,
-        can_cancel=order.status in BEFORE_SHIPMENT,
-        return_window_ends=return_window_ends(order) if order.status is OrderStatus.DELIVERED else None,
+        **_verdicts(order.status, delivered_at(order)).model_dump(),
     )
     return OrderRead.model_validate(data)
+
+
+async def lookup_order_json(database: ReadOnlyDatabase, *, order_number: str, proof: OwnershipProof) -> bytes:
+    """The order as OrderRead's JSON, only if the proof matches it; one statement, no transaction.
+
+    On PostgreSQL the database renders the document and the rules append their verdicts;
+    elsewhere the order is loaded and rendered through OrderRead. The same JSON either way.
+    """
+    number = normalize_order_number(order_number)
+    if number is None:
+        raise OrderNotFound(_NO_MATCH)
+    email = str(proof.email).strip().lower() if proof.email is not None else None
+    async with database.driver() as connection:
+        if connection is not None:
+            found = await repository.owned_order_document(
+                connection, number=number, email=email, customer_id=proof.customer_id
+            )
+            if found is None:
+                raise OrderNotFound(_NO_MATCH)
+            # The document is an object ending in "}": the verdicts' fields go before it.
+            verdicts = _verdicts(found.status, found.delivered_at).model_dump_json().encode()
+            return found.document[:-1] + b", " + verdicts[1:]
+    async with database.session() as session:
+        order = await verify_order_owner(session, order_number=order_number, proof=proof)
+        return to_read(order).model_dump_json().encode()
 
 
 def _set_status(order: Order, status: OrderStatus, note: str | None = None) -> None:
