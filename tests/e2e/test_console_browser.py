@@ -100,6 +100,13 @@ class Shopper:
         expect(message).to_be_visible(timeout=REPLY_MS)
         return message
 
+    def say_and_see(self, text: str, contains: str) -> None:
+        """Say `text`, then wait for a new answer containing `contains` (not an earlier one)."""
+        answers = self.page.locator(".sw-msg-bot").filter(has_text=contains)
+        before = answers.count()
+        self.say(text)
+        expect(answers).to_have_count(before + 1, timeout=REPLY_MS)
+
     def session_id(self) -> str:
         value: str = self.page.evaluate(
             "() => JSON.parse(Object.entries(localStorage).find(([k]) => k.endsWith(':session'))[1])"
@@ -236,12 +243,10 @@ def test_customer_and_agent_talk_through_the_console(
     console.page.get_by_role("button", name="Hand back to bot").click()
     expect(console.page.locator("#conversation-meta")).to_contain_text("Handed back to the bot")
     expect(console.entry(handoff["id"])).to_have_count(0)
-    shopper.say("hello")
-    shopper.sees("support assistant")
+    shopper.say_and_see("hello", "support assistant")
 
     # Again, and this time the agent closes it: rating and comment are stored.
-    shopper.say("can I talk to a human please")
-    shopper.sees("in the queue")
+    shopper.say_and_see("can I talk to a human please", "in the queue")
     second = open_handoff(running_stack, shopper.session_id())
     console.entry(second["id"]).click()
     expect(console.page.get_by_role("button", name="Claim")).to_be_visible()
@@ -316,4 +321,28 @@ def test_without_the_live_socket_the_console_polls_and_can_transfer(
     transferred = crm_get(running_stack, f"/api/handoffs/{handoff_id}")
     sam = next(a for a in crm_get(running_stack, "/api/agents")["items"] if a["email"] == "sam@example.com")
     assert transferred["assignee_id"] == sam["id"]
+    assert console.errors == []
+
+
+def test_claiming_what_another_agent_just_took_says_so(
+    running_stack: RunningStack, crm_url: str, agent_context: BrowserContext
+):
+    page = agent_context.new_page()
+    # A live socket that says it is ready and then stays silent: the console cannot know
+    # that Sam claimed the handoff, so only the CRM's 409 can tell.
+    page.route_web_socket(re.compile(r"/api/live"), lambda socket: socket.send('{"type": "live.ready"}'))
+    handoff_id = queue_handoff(running_stack, "e2e-console-409", "customer_request", "messenger")
+    console = Console(page, crm_url)
+    console.sign_in(*AGENT)
+    console.entry(handoff_id).click()
+    claim = page.get_by_role("button", name="Claim")
+    expect(claim).to_be_visible()
+
+    sam_claims(running_stack, handoff_id)
+    claim.click()
+
+    expect(console.notice()).to_have_text("Another agent took it.")
+    expect(console.entry(handoff_id)).to_have_count(0)
+    expect(page.locator("#conversation-meta")).to_contain_text("Assigned to Sam Support")
+    expect(claim).to_be_hidden()
     assert console.errors == []
