@@ -115,13 +115,17 @@ async def append_message(
 
 @router.post("/{sender_id}/messages/batch", response_model=BatchResult)
 async def append_batch(
-    sender_id: SenderIdPath, payload: MessageBatch, session: SessionDep, caller: ServiceDep
+    sender_id: SenderIdPath, payload: MessageBatch, session: SessionDep, caller: ServiceDep, updates: LiveDep
 ) -> BatchResult:
-    """Append 1-500 messages in order, all or nothing; already stored event ids are skipped."""
+    """Append 1-500 messages in order, all or nothing; already stored event ids are skipped.
+
+    Each new message is announced on /api/live (`message.created`), in order.
+    """
     stored, duplicates = await service.append_batch(
         session, sender_id=sender_id, messages=payload.root, actor=caller
     )
-    return BatchResult(stored=stored, duplicates=duplicates)
+    updates.add(*(live.message_created(sender_id, message) for message in stored))
+    return BatchResult(stored=len(stored), duplicates=duplicates)
 
 
 @router.put("/{sender_id}/customer", response_model=ConversationSummary, responses=_NOT_FOUND)

@@ -163,8 +163,8 @@ async def _store(
 
 async def append_batch(
     session: AsyncSession, *, sender_id: str, messages: list[MessageCreate], actor: Principal
-) -> tuple[int, int]:
-    """Store messages in the given order, all or nothing; (stored, duplicates)."""
+) -> tuple[list[Message], int]:
+    """Store messages in the given order, all or nothing; (the new messages, duplicates)."""
     for data in messages:
         _check_author(data, actor)
     now = utcnow()
@@ -173,14 +173,18 @@ async def append_batch(
         session, sender_id=sender_id, channel=messages[0].channel, started_at=min(sent)
     )
     stored_at: list[datetime] = []
+    new_ids: list[int] = []
     for data, sent_at in zip(messages, sent, strict=True):
-        if await repository.insert_message(session, _row(data, conversation.id, actor, sent_at)) is not None:
+        message_id = await repository.insert_message(session, _row(data, conversation.id, actor, sent_at))
+        if message_id is not None:
             stored_at.append(sent_at)
+            new_ids.append(message_id)
     if stored_at:
         await repository.count_new_messages(
             session, conversation.id, added=len(stored_at), latest_sent_at=max(stored_at)
         )
-    return len(stored_at), len(messages) - len(stored_at)
+    stored = [await repository.get_message(session, message_id) for message_id in new_ids]
+    return [message for message in stored if message is not None], len(messages) - len(new_ids)
 
 
 async def link_customer(

@@ -108,6 +108,21 @@ def _bot_message(event: dict[str, Any], event_id: str, *, from_agent: bool) -> M
     )
 
 
+def _notice(notice: dict[str, Any], event_id: str, sent_at: datetime | None) -> MessageCreate:
+    # An agent joined, left or closed (crm_backend/handoffs/notices.py): a system message,
+    # never customer or bot text, stored under the CRM's id so it is not stored twice.
+    text = notice.get("text")
+    handoff = {key: notice.get(key) for key in ("agent_name", "state")}
+    return MessageCreate(
+        event_id=event_id,
+        author=MessageAuthor.SYSTEM,
+        text=text[:MAX_TEXT_LENGTH] if isinstance(text, str) and text.strip() else "An agent update.",
+        channel=Channel.API,
+        payload={"handoff": handoff},
+        sent_at=sent_at,
+    )
+
+
 def _agent_id(metadata: dict[str, Any]) -> int | None:
     value = metadata.get("agent_id")
     return value if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31 else None
@@ -135,6 +150,9 @@ def parse_entry(entry_id: str, fields: dict[str, str]) -> Recorded | None:
         if kind == "user":
             data = _user_message(event, event_id)
             return None if data is None else MessageEvent(sender_id, data)
+        if kind == "bot" and isinstance(metadata.get("crm_notice"), dict):
+            notice = _notice(metadata["crm_notice"], event_id, _sent_at(event))
+            return MessageEvent(sender_id, notice, inherit_channel=True)
         if kind == "bot":
             agent_id = _agent_id(metadata)
             data = _bot_message(event, event_id, from_agent=agent_id is not None)

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from crm_backend.auth.dependencies import AgentDep, CallerDep, ServiceDep
 from crm_backend.conversations import repository as conversations
-from crm_backend.conversations.models import ConversationStatus
+from crm_backend.conversations.models import ConversationStatus, Message
 from crm_backend.conversations.schemas import MAX_DB_ID, SENDER_ID_PATTERN, MessageRead
 from crm_backend.core.dependencies import SessionDep
 from crm_backend.core.errors import error_body
@@ -20,6 +20,7 @@ from crm_backend.handoffs import relay, service
 from crm_backend.handoffs.models import Handoff, HandoffReason, HandoffStatus
 from crm_backend.handoffs.schemas import (
     AgentReply,
+    AgentTyping,
     CsatCreate,
     HandoffCreate,
     HandoffItem,
@@ -133,12 +134,15 @@ async def _announce(
 
 @router.post("/{handoff_id}/claim", response_model=HandoffRead, responses=_NOT_FOUND)
 async def claim_handoff(
-    handoff_id: HandoffId, session: SessionDep, caller: AgentDep, updates: LiveDep
+    handoff_id: HandoffId, session: SessionDep, caller: AgentDep, rasa: RasaDep, updates: LiveDep
 ) -> HandoffRead:
-    """Take a waiting handoff; 409 if another agent was faster. Announced on /api/live."""
-    return await _announce(
-        session, await service.claim(session, handoff_id=handoff_id, actor=caller), updates
-    )
+    """Take a waiting handoff; 409 if another agent was faster. Announced on /api/live.
+
+    The customer is told "NAME from our team has joined the chat" (the widget shows "Agent
+    joined: NAME"). If Rasa cannot be reached the claim still succeeds without that notice.
+    """
+    handoff, notice = await relay.claim(session, handoff_id=handoff_id, actor=caller, rasa=rasa)
+    return await _announce(session, handoff, updates, *await _created(session, handoff, notice))
 
 
 @router.post(
@@ -169,13 +173,37 @@ async def reply_to_customer(
     return MessageRead.model_validate(message)
 
 
+@router.post(
+    "/{handoff_id}/typing", status_code=status.HTTP_204_NO_CONTENT, response_model=None, responses=_NOT_FOUND
+)
+async def agent_typing(
+    handoff_id: HandoffId, payload: AgentTyping, session: SessionDep, caller: AgentDep, rasa: RasaDep
+) -> None:
+    """The assignee started (`true`) or stopped (`false`) typing: the customer's widget shows it.
+
+    Best-effort and ephemeral: nothing is stored, nor written to Rasa's tracker; other channels
+    than the web widget, or Rasa being away, make it a no-op. The console sends it throttled.
+    """
+    await relay.show_typing(session, handoff_id=handoff_id, typing=payload.typing, actor=caller, rasa=rasa)
+
+
 @router.post("/{handoff_id}/transfer", response_model=HandoffRead, responses=_NOT_FOUND)
 async def transfer_handoff(
-    handoff_id: HandoffId, payload: HandoffTransfer, session: SessionDep, caller: AgentDep, updates: LiveDep
+    handoff_id: HandoffId,
+    payload: HandoffTransfer,
+    session: SessionDep,
+    caller: AgentDep,
+    rasa: RasaDep,
+    updates: LiveDep,
 ) -> HandoffRead:
-    """Pass an assigned handoff to another active agent (its assignee or an admin). Announced on /api/live."""
-    handoff = await service.transfer(session, handoff_id=handoff_id, agent_id=payload.agent_id, actor=caller)
-    return await _announce(session, handoff, updates)
+    """Pass an assigned handoff to another active agent (its assignee or an admin). Announced on /api/live.
+
+    The customer is told the new agent joined (best-effort, as for a claim).
+    """
+    handoff, notice = await relay.transfer(
+        session, handoff_id=handoff_id, agent_id=payload.agent_id, actor=caller, rasa=rasa
+    )
+    return await _announce(session, handoff, updates, *await _created(session, handoff, notice))
 
 
 @router.post("/{handoff_id}/release", response_model=HandoffRead, responses={**_NOT_FOUND, 503: _RASA_DOWN})
@@ -187,8 +215,10 @@ async def release_handoff(
     Rasa resumes the bot and tells the customer they are back with the assistant; if Rasa
     cannot be reached: 503 `rasa_unavailable` and nothing changes. Announced on /api/live.
     """
-    handoff = await relay.release(session, handoff_id=handoff_id, actor=caller, rasa=rasa)
-    return await _announce(session, handoff, updates, await _active(session, handoff))
+    handoff, notice = await relay.release(session, handoff_id=handoff_id, actor=caller, rasa=rasa)
+    return await _announce(
+        session, handoff, updates, *await _created(session, handoff, notice), await _active(session, handoff)
+    )
 
 
 @router.post("/{handoff_id}/resolve", response_model=HandoffRead, responses={**_NOT_FOUND, 503: _RASA_DOWN})
@@ -201,8 +231,10 @@ async def resolve_handoff(
     (1 = not at all, 5 = very)" with buttons 1-5 (payload `/rate_service{"csat_score": N}`);
     if Rasa cannot be reached: 503 `rasa_unavailable` and nothing changes. Announced on /api/live.
     """
-    handoff = await relay.resolve(session, handoff_id=handoff_id, actor=caller, rasa=rasa)
-    return await _announce(session, handoff, updates, await _active(session, handoff))
+    handoff, notice = await relay.resolve(session, handoff_id=handoff_id, actor=caller, rasa=rasa)
+    return await _announce(
+        session, handoff, updates, *await _created(session, handoff, notice), await _active(session, handoff)
+    )
 
 
 @router.post("/{handoff_id}/abandon", response_model=HandoffRead, responses=_NOT_FOUND)
@@ -221,6 +253,15 @@ async def rate_handoff(
     """Record the customer's satisfaction (1-5), once, after the handoff was resolved (on /api/live)."""
     handoff = await service.give_csat(session, handoff_id=handoff_id, data=payload, actor=caller)
     return await _announce(session, handoff, updates)
+
+
+async def _created(session: SessionDep, handoff: Handoff, notice: Message | None) -> list[LiveEvent]:
+    # The notice is a system message of the conversation: consoles show it like any other.
+    if notice is None:
+        return []
+    conversation = await conversations.get(session, handoff.conversation_id)
+    assert conversation is not None
+    return [live.message_created(conversation.sender_id, notice)]
 
 
 async def _active(session: SessionDep, handoff: Handoff) -> LiveEvent:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, StrictBool
 
 from crm_backend.conversations.models import Conversation
 from crm_backend.conversations.schemas import MAX_DB_ID, MAX_TEXT_LENGTH, CleanStr, JsonObject, SenderId
@@ -47,6 +47,12 @@ class AgentReply(BaseModel):
     """An agent's reply to the customer of the handoff."""
 
     text: Annotated[CleanStr, AfterValidator(_not_blank)] = Field(min_length=1, max_length=MAX_TEXT_LENGTH)
+
+
+class AgentTyping(BaseModel):
+    """The agent started or stopped typing a reply."""
+
+    typing: StrictBool
 
 
 class CsatCreate(BaseModel):

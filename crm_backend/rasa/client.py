@@ -60,6 +60,24 @@ class RasaClient:
                 f"The assistant (Rasa) refused the message ({response.status_code}); nothing was sent."
             )
 
+    async def send_typing(self, sender_id: str, *, typing: bool) -> bool:
+        """Show or hide the agent's typing indicator in the customer's widget; whether Rasa took it.
+
+        Best-effort and never recorded: bot/channels/socketio.py emits it to the sender's room.
+        """
+        try:
+            response = await self._http.post(
+                "/webhooks/socketio/typing",
+                params={"token": self._token} if self._token else None,
+                json={"sender_id": sender_id, "typing": typing},
+            )
+        except httpx.HTTPError as error:
+            logger.info("typing indicator not sent for %s: %r", sender_id, error)
+            return False
+        if response.status_code >= 400:
+            logger.info("typing indicator refused for %s: %s", sender_id, response.status_code)
+        return response.status_code < 400
+
 
 def agent_line(text: str, *, event_id: str, agent_id: int, agent_name: str) -> dict[str, Any]:
     """A `bot` event carrying an agent's reply; the metadata lets the CRM recognise its echo."""

@@ -6,9 +6,10 @@ import { io } from "socket.io-client";
 export class Connection {
   /**
    * @param {object} options  server URL, socket.io path, the session id and callbacks:
-   *   onStatus("connecting" | "online" | "offline"), onBotMessage(message), onReady()
+   *   onStatus("connecting" | "online" | "offline"), onBotMessage(message), onReady(),
+   *   onAgentTyping(bool): the agent started or stopped typing (bot/channels/socketio.py)
    */
-  constructor({ server, path, sessionId, onStatus, onBotMessage, onReady }) {
+  constructor({ server, path, sessionId, onStatus, onBotMessage, onReady, onAgentTyping }) {
     this.sessionId = sessionId;
     this.onStatus = onStatus;
     this.ready = false;
@@ -30,6 +31,7 @@ export class Connection {
       onReady();
     });
     this.socket.on("bot_uttered", (message) => onBotMessage(message || {}));
+    this.socket.on("agent_typing", (data) => onAgentTyping?.(data?.typing === true));
     this.socket.on("disconnect", () => this.lost());
     this.socket.io.on("reconnect_attempt", () => onStatus("connecting"));
     // The browser knows first when the network goes: drop the socket at once instead of

@@ -51,9 +51,9 @@ export function buildView(doc, root, { title }) {
     "aria-label": "Conversation",
     tabindex: "0",
   });
+  const typingLabel = el(doc, "span", { class: "sw-sr", text: "The assistant is typing" });
   const typing = el(doc, "div", { class: "sw-typing", hidden: true }, [
-    el(doc, "span"), el(doc, "span"), el(doc, "span"),
-    el(doc, "span", { class: "sw-sr", text: "The assistant is typing" }),
+    el(doc, "span"), el(doc, "span"), el(doc, "span"), typingLabel,
   ]);
   const input = el(doc, "textarea", {
     id: "sw-input",
@@ -81,7 +81,7 @@ export function buildView(doc, root, { title }) {
   ]);
   const container = el(doc, "div", { class: "sw", "data-status": "connecting" }, [launcher, panel]);
   root.append(container);
-  return { container, launcher, panel, subtitle, close, banner, log, typing, input, form };
+  return { container, launcher, panel, subtitle, close, banner, log, typing, typingLabel, input, form };
 }
 
 function isRating(replies) {

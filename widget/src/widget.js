@@ -47,6 +47,8 @@ export class Widget {
       onStatus: (status) => this.showStatus(status),
       onBotMessage: (message) => this.receive(message),
       onReady: () => this.flush(),
+      // Only while an agent has the conversation: the bot's own typing is shown on sending.
+      onAgentTyping: (on) => this.store.handoff().state === "joined" && this.setTyping(on, "agent"),
     });
     this.sync();
     if (this.store.isOpen() || config.open) this.open({ focus: false });
@@ -188,9 +190,12 @@ export class Widget {
     this.sync();
   }
 
-  setTyping(on) {
+  setTyping(on, who = "assistant") {
     clearTimeout(this.typingTimer);
     this.view.typing.hidden = !on;
+    this.view.typing.dataset.who = who;
+    this.view.typingLabel.textContent =
+      who === "agent" ? `${this.store.handoff().agentName} is typing` : "The assistant is typing";
     if (on) this.typingTimer = setTimeout(() => this.setTyping(false), TYPING_TIMEOUT_MS);
   }
 

@@ -4,6 +4,10 @@ import { api } from "./api.js";
 import { explain, notify } from "./notices.js";
 
 const $ = (id) => document.getElementById(id);
+// The customer's widget shows "typing" while the agent types: a start at most every few
+// seconds while keys go on (the widget hides it after a while by itself), a stop after a pause.
+const TYPING_REPEAT_MS = 4000;
+const TYPING_PAUSE_MS = 3000;
 
 /**
  * @param selected  () => the HandoffItem on screen
@@ -11,12 +15,38 @@ const $ = (id) => document.getElementById(id);
  * @param onSent    (message) => show the stored message
  */
 export function wireComposer({ selected, canned, onSent }) {
+  const typing = { handoffId: null, sentAt: 0, stopTimer: null };
+
+  function sendTyping(on) {
+    const handoffId = on ? selected()?.id : typing.handoffId;
+    if (!handoffId) return;
+    typing.handoffId = on ? handoffId : null;
+    typing.sentAt = on ? Date.now() : 0;
+    // Best-effort: a lost indicator only means the customer sees no dots.
+    api("POST", `/api/handoffs/${handoffId}/typing`, { typing: on }).catch(() => {});
+  }
+
+  function typed() {
+    const handoff = selected();
+    if (!handoff || $("internal").checked || !$("reply").value.trim()) return stopTyping();
+    if (typing.handoffId !== handoff.id) stopTyping();
+    if (Date.now() - typing.sentAt > TYPING_REPEAT_MS) sendTyping(true);
+    clearTimeout(typing.stopTimer);
+    typing.stopTimer = setTimeout(stopTyping, TYPING_PAUSE_MS);
+  }
+
+  function stopTyping() {
+    clearTimeout(typing.stopTimer);
+    if (typing.handoffId) sendTyping(false);
+  }
+
   async function send(event) {
     event.preventDefault();
     const handoff = selected();
     const text = $("reply").value.trim();
     if (!handoff || !text) return;
     const internal = $("internal").checked;
+    stopTyping();
     $("send").disabled = true;
     try {
       const message = internal
@@ -59,6 +89,8 @@ export function wireComposer({ selected, canned, onSent }) {
   }
 
   $("composer").addEventListener("submit", send);
+  $("reply").addEventListener("input", typed);
+  $("reply").addEventListener("blur", stopTyping);
   $("canned").addEventListener("change", insertCanned);
   $("internal").addEventListener("change", updateComposerHint);
   $("reply").addEventListener("keydown", (event) => {
