@@ -10,6 +10,7 @@ p50/p95/p99 for both and their ratio, and records the run in docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import random
@@ -20,6 +21,8 @@ import sys
 import tempfile
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -249,15 +252,33 @@ def run(args: argparse.Namespace, url: str) -> dict[str, wrk.Result]:
                     bodies=bodies if lookup else None,
                 )
 
-            if args.warmup:
-                print(f"{NAME}: warming up ({args.warmup:.0f} s per endpoint)")
-                for path in (TRIVIAL, LOOKUP):
-                    measure(path, args.warmup)
             results: dict[str, wrk.Result] = {}
-            for path in (TRIVIAL, LOOKUP):
-                print(f"{NAME}: measuring {path} for {args.duration:.0f} s, {args.connections} connections")
-                results[path] = measure(path, args.duration)
+            with exclusive(args.lock):
+                if args.warmup:
+                    print(f"{NAME}: warming up ({args.warmup:.0f} s per endpoint)")
+                    for path in (TRIVIAL, LOOKUP):
+                        measure(path, args.warmup)
+                for path in (TRIVIAL, LOOKUP):
+                    print(
+                        f"{NAME}: measuring {path} for {args.duration:.0f} s, {args.connections} connections"
+                    )
+                    results[path] = measure(path, args.duration)
     return results
+
+
+@contextmanager
+def exclusive(lock: Path | None) -> Iterator[None]:
+    """Hold `lock` exclusively (flock) while measuring, so a shared machine keeps quiet meanwhile."""
+    if lock is None:
+        yield
+        return
+    with lock.open("a") as handle:
+        print(f"{NAME}: waiting for the exclusive lock {lock}")
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -273,6 +294,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--orders", type=int, default=ORDERS)
     parser.add_argument("--no-record", action="store_true", help="print only; leave docs/benchmarks.md alone")
     parser.add_argument("--note", default="", help="a remark recorded with the run")
+    parser.add_argument(
+        "--lock", type=Path, default=None, help="flock this file exclusively around the measurement only"
+    )
     args = parser.parse_args(argv)
     args.raw = shlex.join(sys.argv[1:] if argv is None else argv)
     if not 1 <= args.duration <= 120 or not 0 <= args.warmup <= 60:
