@@ -41,6 +41,7 @@ class TurnContext:
     actions_url: str
     crm_url: str
     service_token: str
+    rasa_token: str
     redis_url: str
     redis_key_prefix: str
     sender: str
@@ -140,12 +141,16 @@ async def _tracker_key(redis: aioredis.Redis, prefix: str, sender: str) -> str:
 
 async def measure_parts(context: TurnContext, *, calls: int) -> list[PartTiming]:
     """Time each part of the order-status turn alone."""
-    async with httpx.AsyncClient(timeout=30) as client:
+    # Our Rasa runs with --auth-token (devstack): every call to its HTTP API carries the token.
+    async with (
+        httpx.AsyncClient(timeout=30) as client,
+        httpx.AsyncClient(timeout=30, params={"token": context.rasa_token}) as ours,
+    ):
         tracker = await _json(
-            client, f"{context.ours_url}/conversations/{context.sender}/tracker?include_events=ALL"
+            ours, f"{context.ours_url}/conversations/{context.sender}/tracker?include_events=ALL"
         )
-        domain = await _json(client, f"{context.ours_url}/domain")
-        version = (await _json(client, f"{context.ours_url}/version"))["version"]
+        domain = await _json(ours, f"{context.ours_url}/domain")
+        version = (await _json(ours, f"{context.ours_url}/version"))["version"]
 
         def action_call(action: str, state: dict[str, Any]) -> Callable[[], Awaitable[None]]:
             # The payload Rasa's RemoteAction sends: the whole tracker and domain, every time.
@@ -164,7 +169,7 @@ async def measure_parts(context: TurnContext, *, calls: int) -> list[PartTiming]
                 client, f"{context.bare_url}/model/parse", {"text": context.bare_text}
             ),
             "ours: NLU only (`POST /model/parse`)": _poster(
-                client, f"{context.ours_url}/model/parse", {"text": context.order_text}
+                ours, f"{context.ours_url}/model/parse", {"text": context.order_text}
             ),
             **{
                 f"action server: `{name}` (its CRM calls included)": action_call(name, state)

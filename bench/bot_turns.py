@@ -198,6 +198,7 @@ async def breakdown(servers: Servers, ours: Target, *, calls: int) -> list[PartT
         actions_url=config.actions_url,
         crm_url=config.crm_url,
         service_token=config.service_token,
+        rasa_token=config.rasa_token,
         redis_url=servers.redis_url,
         redis_key_prefix=config.redis_key_prefix,
         sender=turn.sender,
