@@ -127,7 +127,7 @@ def encoder_table(evaluation: Evaluation) -> str:
     """Query encoding per encoder variant, as ratios to the torch baseline of the same run."""
     base = next((e for e in evaluation.encoders if e.name == BASELINE), None)
     header = ["encoder", "query p50 / p95 ms", "p50 / p95 vs torch", "batch texts/s", "vs torch"]
-    header.append("min cosine to torch")
+    header.append("max 1 - cosine to torch")
     rows = []
     for result in evaluation.encoders:
         ratios, batch = "-", "-"
@@ -136,7 +136,7 @@ def encoder_table(evaluation: Evaluation) -> str:
             ratios = f"{p50:.2f} / {p95:.2f}"
             batch = f"{result.batch_texts_per_s / base.batch_texts_per_s:.2f}"
         cells = [result.name, _ms(result.query), ratios, f"{result.batch_texts_per_s:.0f}", batch]
-        rows.append([*cells, f"{result.min_cosine:.6f}"])
+        rows.append([*cells, f"{result.max_cosine_gap:.1e}"])
     return report.markdown_table(header, rows)
 
 

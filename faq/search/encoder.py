@@ -2,8 +2,8 @@
 
 The graph is the sentence-transformers pipeline itself (transformer, mean pooling, L2
 normalisation), exported on this machine from the package's safetensors (faq.search.onnx_model).
-Queries take the fast `tokenizers` tokenizer and one onnxruntime call: p50 ~5 ms instead of
-~13 ms for the same model's torch forward pass (docs/benchmarks.md, eval-faq).
+Queries take the fast `tokenizers` tokenizer and one onnxruntime call: about half the p50 of
+the same model's torch forward pass (docs/benchmarks.md, eval-faq).
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from faq.search.onnx_model import INPUT_NAMES, ensure_exported, model_path
 MODEL_NAME = "all-MiniLM-L6-v2"
 BATCH_SIZE = 64
 # One thread per call, measured on this 2-core shared machine (eval-faq, encoder table): two
-# intra-op threads are no faster for a 10-30 token query and much slower when the other core
-# is busy (with spinning threads, p95 2.5x worse). Concurrent searches run in parallel instead.
+# intra-op threads are no faster for a 10-30 token query and slower on batches, and spinning
+# pool threads (onnxruntime's default) make p95 ~2x worse. Concurrent searches run side by side.
 INTRA_OP_THREADS = 1
 
 Vectors = npt.NDArray[np.float32]
