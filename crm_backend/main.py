@@ -88,10 +88,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestGuard, max_bytes=settings.max_body_bytes)
     for router in (
         health_router,
+        # Right after /livez: routes are tried in order and the bot's order lookup is the hottest.
+        orders_router,
         auth_router,
         agents_router,
         customers_router,
-        orders_router,
         tickets_router,
         conversations_router,
         handoffs_router,

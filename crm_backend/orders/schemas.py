@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from crm_backend.orders.emails import FastEmailStr
 from crm_backend.orders.models import OrderStatus, RefundStatus, ReturnStatus
 
 
@@ -29,7 +30,7 @@ class OwnershipProof(BaseModel):
     Agents need no proof; the service token must send exactly one.
     """
 
-    email: EmailStr | None = Field(default=None, max_length=320)
+    email: FastEmailStr | None = Field(default=None, max_length=320)
     customer_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
 
     @model_validator(mode="after")
