@@ -10,28 +10,16 @@ Screenshots land in data/test-artifacts/console/.
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
-from devstack.paths import REPO_ROOT
+from tests.e2e.browser import build_widget, chromium, save_screenshot
 from tests.e2e.conftest import RunningStack
 
-# GUIDE §2: Debian's chromium as it is, quiet and offline-friendly.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ARTIFACTS = REPO_ROOT / "data" / "test-artifacts" / "console"
 AGENT = ("agent@example.com", "agent-demo-password")
 # A bot turn on a busy two-core machine can take several seconds.
 REPLY_MS = 30_000
@@ -41,20 +29,14 @@ HOSTILE = '<img src=x onerror="window.__pwned=1">'
 @pytest.fixture(scope="module")
 def crm_url(running_stack: RunningStack) -> str:
     """The CRM's address, with the widget built from the current sources for the demo page."""
-    build = subprocess.run(["make", "-s", "widget"], cwd=REPO_ROOT, capture_output=True, text=True)
-    assert build.returncode == 0, f"the widget did not build:\n{build.stdout}\n{build.stderr}"
+    build_widget()
     return running_stack.config.crm_url
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail("chromium is not installed (make setup installs Debian's package)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -72,8 +54,7 @@ def customer_context(browser: Browser) -> Iterator[BrowserContext]:
 
 
 def screenshot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+    save_screenshot(page, "console", name)
 
 
 class Shopper:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -17,22 +15,12 @@ from typing import Any
 import httpx
 import jwt
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
-from devstack.paths import REPO_ROOT
+from tests.e2e.browser import build_widget, chromium, save_screenshot
 from tests.e2e.conftest import RunningStack
 from tests.e2e.test_assistant_flows import claim_order, crm_order
 
-# GUIDE §2: Debian's chromium as it is, quiet and offline-friendly.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ARTIFACTS = REPO_ROOT / "data" / "test-artifacts" / "widget"
 DEMO_ORDER = "ORD-100001"
 DEMO_EMAIL = "alice.martin@example.com"
 # utter_ask_email: what verification asks after the order number.
@@ -45,20 +33,14 @@ REPLY_MS = 30_000
 @pytest.fixture(scope="module")
 def demo_url(running_stack: RunningStack) -> str:
     """The demo shop page, with widget.js built from the current sources."""
-    build = subprocess.run(["make", "-s", "widget"], cwd=REPO_ROOT, capture_output=True, text=True)
-    assert build.returncode == 0, f"the widget did not build:\n{build.stdout}\n{build.stderr}"
+    build_widget()
     return f"{running_stack.config.crm_url}/demo"
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail("chromium is not installed (make setup installs Debian's package)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -137,8 +119,7 @@ class Widget:
         return str(json.loads(stored))
 
     def screenshot(self, name: str) -> None:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+        save_screenshot(self.page, "widget", name)
 
 
 def rasa_api(stack: RunningStack) -> httpx.Client:
