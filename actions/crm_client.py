@@ -204,6 +204,10 @@ def _detail(response: httpx.Response) -> tuple[str, str]:
     return str(body.get("error", "unknown")), str(body.get("detail", ""))
 
 
+# Below the CRM server's keep-alive timeout (uvicorn's default, 5 s).
+CRM_KEEPALIVE_SECONDS = 2.0
+
+
 class CrmClient:
     """Async client for the CRM API, authenticated with the service token.
 
@@ -219,6 +223,10 @@ class CrmClient:
             base_url=settings.crm_url,
             headers={"Authorization": f"Bearer {settings.crm_service_token}"},
             timeout=settings.crm_timeout_seconds,
+            # uvicorn closes a keep-alive connection after 5 s idle, and httpx would keep it 5 s
+            # too: a request sent as the server hangs up fails with ReadError ("can't reach our
+            # order system" after a quiet spell). Dropping idle connections sooner avoids the race.
+            limits=httpx.Limits(keepalive_expiry=CRM_KEEPALIVE_SECONDS),
             transport=transport,
         )
 
