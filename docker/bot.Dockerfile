@@ -31,8 +31,11 @@ RUN BOT_ENCODER_ONNX=/tmp/encoder/model.onnx BOT_ENCODER_TOKENIZER=/tmp/encoder/
     python -m rasa train --fixed-model-name current --out models
 EXPOSE 5005
 # rasa_server.py is `rasa` with Rasa 3.6's per-call schema check of action answers built once.
-CMD ["python", "rasa_server.py", "run", "--enable-api", "--cors", "*", "--model", "models/current.tar.gz", \
-     "--endpoints", "endpoints.yml", "--credentials", "credentials.yml", "--port", "5005"]
+# The HTTP API takes the CRM's pushes (agent replies, typing): it runs with --auth-token, read
+# from RASA_AUTH_TOKEN at start (never baked into the image); without it the container stops.
+CMD ["sh", "-c", ": \"${RASA_AUTH_TOKEN:?set RASA_AUTH_TOKEN}\" && exec python rasa_server.py run --enable-api \
+     --cors '*' --model models/current.tar.gz --endpoints endpoints.yml --credentials credentials.yml \
+     --port 5005 --auth-token \"$RASA_AUTH_TOKEN\""]
 
 FROM base AS actions
 EXPOSE 5055
