@@ -7,15 +7,12 @@ from Rasa's event stream) are linked to that customer.
 
 from __future__ import annotations
 
-import queue
 import time
-import uuid
 from typing import Any
-
-import socketio
 
 from tests.e2e.conftest import RunningStack
 from tests.e2e.fake_platforms import FakePlatforms
+from tests.e2e.test_handoff_pipeline import WidgetCustomer
 from tests.e2e.test_social_channels import (
     messenger_event,
     messenger_signature,
@@ -46,32 +43,6 @@ def messenger_says(stack: RunningStack, platforms: FakePlatforms, psid: str, tex
     return " ".join(messenger_text(c) for c in platforms.matching(to_psid(psid))[before:])
 
 
-class WidgetCustomer:
-    """The website widget's side of Rasa's socket.io channel, with a persistent session."""
-
-    def __init__(self, rasa_url: str) -> None:
-        self.session_id = uuid.uuid4().hex
-        self.replies: queue.Queue[dict[str, Any]] = queue.Queue()
-        confirmed: queue.Queue[Any] = queue.Queue()
-        self.client = socketio.Client(reconnection=False)
-        self.client.on("bot_uttered", self.replies.put)
-        self.client.on("session_confirm", confirmed.put)
-        self.client.connect(rasa_url, transports=["websocket"], wait_timeout=10)
-        self.client.emit("session_request", {"session_id": self.session_id})
-        confirmed.get(timeout=10)
-
-    def say(self, text: str, *, expect: str) -> str:
-        """Send a message and collect replies until one contains `expect`."""
-        self.client.emit("user_uttered", {"message": text, "session_id": self.session_id})
-        seen: list[str] = []
-        while not any(expect in reply for reply in seen):
-            seen.append(str(self.replies.get(timeout=30).get("text", "")))
-        return " ".join(seen)
-
-    def close(self) -> None:
-        self.client.disconnect()
-
-
 def test_messenger_then_widget_with_the_same_email_is_one_customer(
     running_stack: RunningStack, platforms: FakePlatforms
 ):
@@ -83,11 +54,14 @@ def test_messenger_then_widget_with_the_same_email_is_one_customer(
     on_messenger = messenger_says(running_stack, platforms, psid, order["email"])
     widget = WidgetCustomer(running_stack.config.rasa_url)
     try:
-        widget.say("where is my order?", expect="order number")
-        widget.say(order["number"], expect="email")
-        in_widget = widget.say(order["email"], expect=order["number"])
+        widget.say("where is my order?")
+        widget.reply_containing("order number")
+        widget.say(order["number"])
+        widget.reply_containing("email")
+        widget.say(order["email"])
+        in_widget = widget.reply_containing(order["number"])
     finally:
-        widget.close()
+        widget.client.disconnect()
 
     assert order["number"] in on_messenger
     assert order["number"] in in_widget
