@@ -87,7 +87,7 @@ def redact_event(event: dict[str, Any]) -> dict[str, Any]:
     return redacted
 
 
-class RedisStreamEventBroker(EventBroker):  # type: ignore[misc]  # rasa is untyped
+class RedisStreamEventBroker(EventBroker):  # type: ignore[misc,unused-ignore]  # rasa is untyped where tests import it
     """Appends each event as one stream entry {"event_id": <uuid>, "event": <json>}."""
 
     def __init__(

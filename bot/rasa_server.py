@@ -41,7 +41,7 @@ def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
 
 def install() -> None:
     """Replace Rasa's per-call schema check with the cached validator."""
-    RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
+    RemoteAction._validate_action_result = _validate_action_result
 
 
 if __name__ == "__main__":

@@ -107,7 +107,8 @@ class SlackChannel(SlackInput):
         sender = self._get_conversation_id(event.get("user"), metadata["out_channel"], metadata["thread_id"])
         text = self._sanitize_user_message(event["text"], metadata["users"])
         # Answered at once; the bot's turn runs in the background (Slack retries after 3 s).
-        return await self.process_message(request, on_new_message, text, sender, metadata)
+        answer: HTTPResponse = await self.process_message(request, on_new_message, text, sender, metadata)
+        return answer
 
     async def _interaction(
         self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]
@@ -126,4 +127,5 @@ class SlackChannel(SlackInput):
         sender = self._get_conversation_id(
             payload.get("user", {}).get("id"), metadata["out_channel"], metadata["thread_id"]
         )
-        return await self.process_message(request, on_new_message, text, sender, metadata)
+        answer: HTTPResponse = await self.process_message(request, on_new_message, text, sender, metadata)
+        return answer

@@ -48,7 +48,7 @@ def _error(status: int, error: str, detail: str) -> HTTPResponse:
 
 
 def _given_token(request: Request) -> str:
-    header = request.headers.get("Authorization", "")
+    header = str(request.headers.get("Authorization", ""))
     if header.lower().startswith("bearer "):
         return header[7:].strip()
     return str(request.args.get("token") or "")
@@ -59,7 +59,7 @@ class WidgetSocketIOInput(SocketIOInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """Rasa's blueprint, its session_request handler replaced, and POST /typing added."""
-        blueprint = super().blueprint(on_new_message)
+        blueprint: Blueprint = super().blueprint(on_new_message)
         sio = self.sio
         assert sio is not None  # set by the parent's blueprint()
         token = api_token()
