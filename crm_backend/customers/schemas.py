@@ -114,12 +114,21 @@ class ResolveRequest(BaseModel):
         "the identity is attached to this customer, or 409 if it belongs to another.",
     )
     phone: str | None = Field(default=None, min_length=3, max_length=32, pattern=r"^[+\d][\d ()./-]*$")
+    email_proven: bool = Field(
+        default=False,
+        description="The caller has checked that the email is this person's (a login, a confirmed "
+        "link). Only then does an email that belongs to a customer attach the channel identity and "
+        "link its conversations; an unproven one (typed in a chat) finds whom to answer and no more.",
+    )
 
 
 class ResolveResponse(BaseModel):
     customer: CustomerRead
     created: bool
-    matched_by: str | None = Field(description="customer_id, identity, email, or null for a new customer")
+    matched_by: str | None = Field(
+        description="customer_id, identity, email, email_unproven (found by an unproven email: "
+        "nothing was attached), or null for a new customer"
+    )
 
 
 class DuplicateCandidate(BaseModel):

@@ -236,6 +236,11 @@ async def resolve_customer(
         return customer, False, "identity"
     if data.email:
         customer = await repository.get_by_email(session, str(data.email))
+        if customer is not None and customer.erased_at is None and not data.email_proven:
+            # Anyone can type anyone's email into a chat. It says where to send the answer,
+            # but attaching this chat to that customer would show a stranger's words as theirs
+            # in the console, and hand the stranger their record on the next visit.
+            return await get_customer(session, customer.id), False, "email_unproven"
         if customer is not None and customer.erased_at is None:
             await _claim_identity(session, customer, identity)
             await session.flush()

@@ -93,7 +93,7 @@ async def test_same_email_on_two_channels_resolves_to_one_customer(client):
     )
     widget = await client.post(
         "/api/customers/resolve",
-        json={"channel": "web", "external_id": "session-9", "email": "SAM@example.com"},
+        json={"channel": "web", "external_id": "session-9", "email": "SAM@example.com", "email_proven": True},
     )
     again = await client.post("/api/customers/resolve", json={"channel": "web", "external_id": "session-9"})
 

@@ -23,11 +23,21 @@ async def test_messenger_then_widget_with_one_email_is_one_customer_with_both_co
 
     messenger = await client.post(
         "/api/customers/resolve",
-        json={"channel": "messenger", "external_id": "psid-700", "email": "lea@example.com"},
+        json={
+            "channel": "messenger",
+            "external_id": "psid-700",
+            "email": "lea@example.com",
+            "email_proven": True,
+        },
     )
     widget = await client.post(
         "/api/customers/resolve",
-        json={"channel": "web", "external_id": "widget-700", "email": "LEA@example.com"},
+        json={
+            "channel": "web",
+            "external_id": "widget-700",
+            "email": "LEA@example.com",
+            "email_proven": True,
+        },
     )
     listed = await client.get(
         "/api/conversations", params={"customer_id": messenger.json()["customer"]["id"]}
@@ -95,7 +105,12 @@ async def test_a_proven_customer_gets_the_identity_and_checkout_email(client, se
     )
     by_email = await client.post(
         "/api/customers/resolve",
-        json={"channel": "web", "external_id": "widget-702", "email": "checkout.other@example.com"},
+        json={
+            "channel": "web",
+            "external_id": "widget-702",
+            "email": "checkout.other@example.com",
+            "email_proven": True,
+        },
     )
 
     assert resolved.status_code == 200
@@ -150,3 +165,40 @@ async def test_a_malformed_customer_id_is_a_validation_error(client, customer_id
 
     assert response.status_code == 422
     assert response.json()["error"] == "validation_error"
+
+
+async def test_an_unproven_email_finds_the_customer_but_attaches_nothing(client, session):
+    owner = await make_customer(session, email="owner.702@example.com")
+    await client.post("/api/conversations/widget-703/messages", json=message_body(channel="web"))
+
+    typed = await client.post(
+        "/api/customers/resolve",
+        json={"channel": "web", "external_id": "widget-703", "email": "Owner.702@example.com"},
+    )
+    later = await client.post("/api/customers/resolve", json={"channel": "web", "external_id": "widget-703"})
+    record = await client.get(f"/api/customers/{owner.id}")
+
+    # Whom to answer: the email's owner. But the chat stays unlinked, and the same chat
+    # coming back is a new, separate customer rather than the owner's record.
+    assert typed.status_code == 200
+    assert typed.json()["matched_by"] == "email_unproven"
+    assert typed.json()["created"] is False
+    assert typed.json()["customer"]["id"] == owner.id
+    assert record.json()["identities"] == []
+    assert (await _conversation(client, "widget-703"))["customer_id"] != owner.id
+    assert later.json()["customer"]["id"] != owner.id
+    assert later.json()["created"] is True
+
+
+async def test_an_unknown_unproven_email_starts_a_customer_with_the_identity(client):
+    resolved = await client.post(
+        "/api/customers/resolve",
+        json={"channel": "telegram", "external_id": "8124", "email": "new.704@example.com"},
+    )
+
+    body = resolved.json()
+    assert body["created"] is True
+    assert body["customer"]["emails"] == ["new.704@example.com"]
+    assert [(i["channel"], i["external_id"]) for i in body["customer"]["identities"]] == [
+        ("telegram", "8124")
+    ]
