@@ -6,6 +6,7 @@ import asyncio
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
+from datetime import timedelta
 
 from fastapi import FastAPI
 
@@ -26,6 +27,7 @@ from crm_backend.faq.indexing import build_at_startup
 from crm_backend.faq.router import router as faq_router
 from crm_backend.handoffs.router import router as handoffs_router
 from crm_backend.health.router import router as health_router
+from crm_backend.idempotency.retention import keep_pruning
 from crm_backend.orders.router import router as orders_router
 from crm_backend.tickets.router import router as tickets_router
 from crm_backend.widget.router import router as widget_router
@@ -65,13 +67,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             index_build = asyncio.create_task(
                 build_at_startup(app.state.session_factory, app.state.faq_index)
             )
+        pruning = asyncio.create_task(
+            keep_pruning(
+                app.state.session_factory,
+                retention=timedelta(hours=settings.idempotency_retention_hours),
+                every_seconds=settings.idempotency_prune_seconds,
+            )
+        )
         try:
             yield
         finally:
-            if index_build is not None:
-                index_build.cancel()
-                with suppress(asyncio.CancelledError):
-                    await index_build
+            for task in (index_build, pruning):
+                if task is not None:
+                    task.cancel()
+                    with suppress(asyncio.CancelledError):
+                        await task
             await pipeline.stop()
             await engine.dispose()
 

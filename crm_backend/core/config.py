@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     rasa_url: str | None = None
     rasa_token: str | None = None
     rasa_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    # Stored responses to Idempotency-Key writes are kept this long, then forgotten (checked
+    # every idempotency_prune_seconds): crm_backend/idempotency/retention.py says why.
+    idempotency_retention_hours: float = Field(default=168, gt=0)
+    idempotency_prune_seconds: float = Field(default=3600, gt=0)
     # FAQ search. The answer threshold defaults to the value calibrated by `make eval-faq`
     # (faq.search.ANSWER_THRESHOLD); set it only to override that calibration.
     faq_answer_threshold: float | None = Field(default=None, ge=0, le=1)
