@@ -29,6 +29,7 @@ from crm_backend.core.database import transactional_session
 from crm_backend.events import live
 from crm_backend.events.live import LiveEvent, LivePublisher
 from crm_backend.events.mapping import MessageEvent, PoisonEntry, Recorded, StatusEvent, parse_entry
+from crm_backend.widget.signed_in import attach_signed_in_customer
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +64,7 @@ class EventConsumer:
         batch_size: int = 100,
         block_ms: int = 1000,
         lease_ms: int = 10_000,
+        widget_token_secret: str = "",
     ) -> None:
         self.redis = redis
         self.session_factory = session_factory
@@ -73,6 +75,7 @@ class EventConsumer:
         self.batch_size = batch_size
         self.block_ms = block_ms
         self.lease_ms = lease_ms
+        self.widget_token_secret = widget_token_secret
         self.dead_letter_stream = f"{stream}:dead"
         self.lease_key = f"{stream}:{group}:lease"
         self._leading = False
@@ -209,6 +212,11 @@ class EventConsumer:
                 agent_id=recorded.agent_id,
                 inherit_channel=recorded.inherit_channel,
             )
+            if created and recorded.customer_token and self.widget_token_secret:
+                await attach_signed_in_customer(
+                    session, sender_id=recorded.sender_id, token=recorded.customer_token,
+                    secret=self.widget_token_secret,
+                )  # fmt: skip
             return [live.message_created(recorded.sender_id, message)] if created else []
         assert isinstance(recorded, StatusEvent)
         changed = await conversations.record_status(

@@ -42,6 +42,8 @@ class MessageEvent:
     agent_id: int | None = None
     # Bot events carry no channel: the message takes the conversation's.
     inherit_channel: bool = False
+    # The shop's signed token a website widget sent with a customer message (crm_backend/widget/signed_in.py).
+    customer_token: str | None = None
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,11 @@ def _notice(notice: dict[str, Any], event_id: str, sent_at: datetime | None) -> 
     )
 
 
+def _widget_token(data: MessageCreate, metadata: dict[str, Any]) -> str | None:
+    token = metadata.get("customer_token")
+    return token if data.channel is Channel.WEB and isinstance(token, str) and token else None
+
+
 def _agent_id(metadata: dict[str, Any]) -> int | None:
     value = metadata.get("agent_id")
     return value if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31 else None
@@ -149,7 +156,11 @@ def parse_entry(entry_id: str, fields: dict[str, str]) -> Recorded | None:
     try:
         if kind == "user":
             data = _user_message(event, event_id)
-            return None if data is None else MessageEvent(sender_id, data)
+            return (
+                None
+                if data is None
+                else MessageEvent(sender_id, data, customer_token=_widget_token(data, metadata))
+            )
         if kind == "bot" and isinstance(metadata.get("crm_notice"), dict):
             notice = _notice(metadata["crm_notice"], event_id, _sent_at(event))
             return MessageEvent(sender_id, notice, inherit_channel=True)

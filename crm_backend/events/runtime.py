@@ -70,6 +70,7 @@ async def start(
             group=settings.event_group,
             name=settings.event_consumer_name,
             publisher=app.state.live,
+            widget_token_secret=settings.widget_token_secret,
         )
         pipeline.task = asyncio.create_task(pipeline.consumer.run(), name="event-consumer")
         logger.info(

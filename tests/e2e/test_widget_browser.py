@@ -333,6 +333,32 @@ def test_a_signed_in_customer_is_not_asked_for_the_email(context, demo_url):
     widget.screenshot("signed-in")
 
 
+def test_a_signed_in_customers_chat_joins_their_crm_record_before_any_verification(
+    context, demo_url, running_stack: RunningStack
+):
+    widget = Widget(context.new_page()).goto(demo_url)
+    widget.page.get_by_role("button", name="Sign in as Alice (demo)").click()
+    expect(widget.page.locator("#account-status")).to_have_text("Signed in as Alice Martin")
+    widget.open()
+    widget.say("hello")
+    widget.bot("support assistant")
+    session_id = widget.session_id()
+
+    # The CRM reads the token off Rasa's event stream: no order was asked for or checked.
+    with running_stack.crm() as crm:
+        alice = crm.post("/demo/token").json()["customer_id"]
+        deadline = time.monotonic() + 10
+        while True:
+            conversation = crm.get(f"/api/conversations/{session_id}")
+            if conversation.status_code == 200 and conversation.json()["customer_id"] is not None:
+                break
+            assert time.monotonic() < deadline, f"conversation {session_id} never linked: {conversation.text}"
+            time.sleep(0.1)
+        identities = crm.get(f"/api/customers/{alice}").json()["identities"]
+    assert conversation.json()["customer_id"] == alice
+    assert ("web", session_id) in {(i["channel"], i["external_id"]) for i in identities}
+
+
 @pytest.mark.parametrize("kind", ["forged", "expired"])
 def test_an_invalid_token_is_ignored_and_the_email_is_asked(context, demo_url, running_stack, kind):
     if kind == "forged":
