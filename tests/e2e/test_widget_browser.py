@@ -317,11 +317,16 @@ def test_the_widget_works_by_keyboard_alone(context, demo_url):
     expect(widget.launcher).to_be_focused()
 
 
-def test_a_signed_in_customer_is_not_asked_for_the_email(context, demo_url):
+def signed_in_as_alice(context: BrowserContext, demo_url: str) -> Widget:
+    """The demo page signed in with its demo sign-in, and the widget open."""
     widget = Widget(context.new_page()).goto(demo_url)
     widget.page.get_by_role("button", name="Sign in as Alice (demo)").click()
     expect(widget.page.locator("#account-status")).to_have_text("Signed in as Alice Martin")
-    widget.open()
+    return widget.open()
+
+
+def test_a_signed_in_customer_is_not_asked_for_the_email(context, demo_url):
+    widget = signed_in_as_alice(context, demo_url)
 
     widget.say("where is my order?")
     widget.bot("order number")
@@ -336,10 +341,7 @@ def test_a_signed_in_customer_is_not_asked_for_the_email(context, demo_url):
 def test_a_signed_in_customers_chat_joins_their_crm_record_before_any_verification(
     context, demo_url, running_stack: RunningStack
 ):
-    widget = Widget(context.new_page()).goto(demo_url)
-    widget.page.get_by_role("button", name="Sign in as Alice (demo)").click()
-    expect(widget.page.locator("#account-status")).to_have_text("Signed in as Alice Martin")
-    widget.open()
+    widget = signed_in_as_alice(context, demo_url)
     widget.say("hello")
     widget.bot("support assistant")
     session_id = widget.session_id()
