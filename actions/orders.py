@@ -23,6 +23,7 @@ from actions.conversation import (
 )
 from actions.crm_client import CrmUnavailable, Order, OrderNotFound, Refused
 from actions.formatting import describe_items, describe_status, mask_address, money
+from actions.recent_orders import recently_verified
 
 logger = logging.getLogger(__name__)
 
@@ -153,13 +154,16 @@ class ActionOrderRequest(CrmAction):
         if not number or proof is None:
             # Reached without a verified order (a story jumped here): collect it first.
             return [FollowupAction("order_lookup_form")]
-        try:
-            order = await self.crm.lookup_order(order_number=number, proof=proof)
-        except OrderNotFound:
-            dispatcher.utter_message(response="utter_order_not_found", attempts_left="a few more tries")
-            return [SlotSet("verified_order", None), SlotSet("order_number", None)]
-        except CrmUnavailable:
-            return crm_down(dispatcher, tracker)
+        # The form verified this order moments ago in the same turn: answer from that lookup.
+        order = recently_verified.take(tracker.sender_id, str(number))
+        if order is None:
+            try:
+                order = await self.crm.lookup_order(order_number=number, proof=proof)
+            except OrderNotFound:
+                dispatcher.utter_message(response="utter_order_not_found", attempts_left="a few more tries")
+                return [SlotSet("verified_order", None), SlotSet("order_number", None)]
+            except CrmUnavailable:
+                return crm_down(dispatcher, tracker)
         events = self._carry_out(request, dispatcher, tracker, order)
         # The details form still needs to know what it collects for; otherwise the request is done.
         if FollowupAction("details_form") in events:

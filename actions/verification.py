@@ -21,6 +21,7 @@ from actions.base import UsesCrm
 from actions.conversation import crm_channel, customer_id
 from actions.crm_client import CrmError, CrmUnavailable, OrderNotFound, OwnershipProof, TicketNotFound
 from actions.formatting import normalize_email, normalize_order_number, normalize_ticket_number
+from actions.recent_orders import recently_verified
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ class VerifyingForm(ValidatesEmail, UsesCrm, FormValidationAction):
 
     # Abstract, so that the action server does not register this base class (it has no name).
     @abstractmethod
-    async def check(self, number: str, proof: OwnershipProof) -> dict[str, Any]:
+    async def check(self, number: str, proof: OwnershipProof, tracker: Tracker) -> dict[str, Any]:
         """Ask the CRM; return the slots a success sets, raise *NotFound on a mismatch."""
 
     async def required_slots(
@@ -98,7 +99,7 @@ class VerifyingForm(ValidatesEmail, UsesCrm, FormValidationAction):
         if not number or proof is None or number == slots.get(self.verified_slot):
             return events
         try:
-            verified = await self.check(str(number), proof)
+            verified = await self.check(str(number), proof, tracker)
         except (OrderNotFound, TicketNotFound):
             return events + self._failed(dispatcher, slots)
         except CrmUnavailable as exc:
@@ -152,8 +153,10 @@ class ValidateOrderLookupForm(VerifyingForm):
     def name(self) -> str:
         return "validate_order_lookup_form"
 
-    async def check(self, number: str, proof: OwnershipProof) -> dict[str, Any]:
+    async def check(self, number: str, proof: OwnershipProof, tracker: Tracker) -> dict[str, Any]:
         order = await self.crm.lookup_order(order_number=number, proof=proof)
+        # action_order_request answers from this order in the same turn instead of asking again.
+        recently_verified.remember(tracker.sender_id, number, order)
         # Knowing an order's number and email proves who the customer is for the rest of
         # the conversation (contact changes, tickets) — the same proof the CRM accepts.
         return {"customer_id": order.customer_id} if order.customer_id is not None else {}
@@ -178,7 +181,7 @@ class ValidateTicketLookupForm(VerifyingForm):
     def name(self) -> str:
         return "validate_ticket_lookup_form"
 
-    async def check(self, number: str, proof: OwnershipProof) -> dict[str, Any]:
+    async def check(self, number: str, proof: OwnershipProof, tracker: Tracker) -> dict[str, Any]:
         await self.crm.lookup_ticket(number=number, proof=proof)
         return {}
 

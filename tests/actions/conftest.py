@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.interfaces import Tracker
 from rasa_sdk.types import DomainDict
 
-from actions import base
+from actions import base, recent_orders
 from actions import outbox as outbox_module
 from actions.crm_client import CrmClient
 from actions.outbox import Outbox
@@ -144,6 +144,14 @@ def given_outbox(action: A, outbox: Outbox) -> A:
     ActionResolveConfirmation), so that its `run` does not reach for the shared outbox."""
     action._outbox = outbox
     return action
+
+
+@pytest.fixture(autouse=True)
+def no_recently_verified_orders(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with no order verified moments ago by another test's form (same sender)."""
+    fresh = recent_orders.RecentlyVerifiedOrders()
+    for module in ("actions.recent_orders", "actions.verification", "actions.orders"):
+        monkeypatch.setattr(f"{module}.recently_verified", fresh)
 
 
 @pytest.fixture(autouse=True)
