@@ -96,7 +96,9 @@ class ServiceTokenBearer(SecurityBase):
 
 
 ServiceDep = Annotated[Principal, Depends(require_service)]
-ServiceTokenDep = Annotated[Principal, Depends(ServiceTokenBearer())]
+# One instance: routes with a fast path call it directly, and tests may override it.
+service_token = ServiceTokenBearer()
+ServiceTokenDep = Annotated[Principal, Depends(service_token)]
 AgentDep = Annotated[Principal, Depends(require_agent)]
 AdminDep = Annotated[Principal, Depends(require_admin)]
 # Kept for the routes written before agents existed.

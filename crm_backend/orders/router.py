@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import JSONResponse, Response
 
-from crm_backend.auth.dependencies import CallerDep, ServiceTokenDep
-from crm_backend.core.dependencies import ReadOnlyDatabaseDep, SessionDep
+from crm_backend.auth.dependencies import CallerDep, ServiceTokenDep, service_token
+from crm_backend.core.database import ReadOnlyDatabase
+from crm_backend.core.dependencies import ReadOnlyDatabaseDep, SessionDep, get_read_only_database
 from crm_backend.core.errors import error_body
 from crm_backend.core.pagination import Page, PageDep, paginate
+from crm_backend.core.routing import with_fast_path
 from crm_backend.idempotency.service import IdempotencyKeyDep, fingerprint, run_once
 from crm_backend.orders import repository, service
 from crm_backend.orders.models import OrderStatus
@@ -53,14 +56,53 @@ async def list_orders(
     return await paginate(session, statement, page, OrderSummary)
 
 
-@router.post("/lookup", response_model=OrderRead, responses=_NOT_FOUND)
 async def lookup_order(
     payload: OrderLookup, _caller: ServiceTokenDep, database: ReadOnlyDatabaseDep
 ) -> Response:
     """Verify an order by number + email (or a verified customer id) and return it."""
+    return await _looked_up(database, payload)
+
+
+async def _looked_up(database: ReadOnlyDatabase, payload: OrderLookup) -> Response:
     # The bot's hottest call: the service renders OrderRead's JSON, sent as it is.
     document = await service.lookup_order_json(database, order_number=payload.order_number, proof=payload)
     return Response(document, media_type="application/json")
+
+
+async def lookup_fast_path(request: Request) -> Response | None:
+    """The bot's usual lookup without FastAPI's generic handler; None for anything else.
+
+    It takes only a JSON body that parses (json.loads, as Starlette's request.json()) and
+    validates (OrderLookup, in Python mode, as FastAPI validates a body) and then does what
+    `lookup_order` does: the service token first, then the same service call. Anything
+    else (another content type, a body FastAPI would refuse with 400/422, overridden
+    dependencies in tests) goes to FastAPI's handler, so every error stays byte for byte
+    FastAPI's, including which comes first: a body that does not parse is a 422 before
+    any 401, a body that parses but is invalid is a 401 before its 422.
+    """
+    overrides = request.app.dependency_overrides
+    if request.headers.get("content-type") != "application/json" or (
+        overrides and (service_token in overrides or get_read_only_database in overrides)
+    ):
+        return None
+    try:
+        payload = OrderLookup.model_validate(json.loads(await request.body()))
+    except Exception:  # whatever it is (a 422, a 400), FastAPI's handler answers it
+        return None
+    await service_token(request)
+    return await _looked_up(await get_read_only_database(request), payload)
+
+
+# Declared like every other route (OpenAPI, FastAPI's handler behind the fast path); added
+# here, between the list and /{order_number}, because routes are matched in order.
+router.add_api_route(
+    "/lookup",
+    lookup_order,
+    methods=["POST"],
+    response_model=OrderRead,
+    responses=_NOT_FOUND,
+    route_class_override=with_fast_path(lookup_fast_path),
+)
 
 
 @router.get("/{order_number}", response_model=OrderRead, responses=_NOT_FOUND)

@@ -2,12 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
 import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from crm_backend.core.database import ReadOnlyDatabase
-from crm_backend.core.dependencies import get_read_only_database
+
+
+class ReadsInTestTransaction(ReadOnlyDatabase):
+    """Reads on the test's connection, after flushing what the test arranged in `session`."""
+
+    def __init__(
+        self,
+        connection: AsyncConnection,
+        session_factory: async_sessionmaker[AsyncSession],
+        session: AsyncSession,
+    ) -> None:
+        super().__init__(lambda: (connection, session_factory))
+        self._arranged = session
+
+    @asynccontextmanager
+    async def driver(self) -> AsyncIterator[Any]:
+        await self._arranged.flush()
+        async with super().driver() as connection:
+            yield connection
 
 
 @pytest.fixture
@@ -17,11 +39,10 @@ def app(
     session_factory: async_sessionmaker[AsyncSession],
     session: AsyncSession,
 ) -> FastAPI:
-    """The app, with reads outside the request transaction joined to the test's connection."""
+    """The app, with reads outside the request transaction joined to the test's connection.
 
-    async def test_reads() -> ReadOnlyDatabase:
-        await session.flush()
-        return ReadOnlyDatabase(lambda: (connection, session_factory))
-
-    app.dependency_overrides[get_read_only_database] = test_reads
+    Put where `get_read_only_database` finds the app's own, not as a dependency override:
+    the lookup's fast path (which declines overridden dependencies) is what tests exercise.
+    """
+    app.state.read_only_database = ReadsInTestTransaction(connection, session_factory, session)
     return app
