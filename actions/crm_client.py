@@ -440,6 +440,13 @@ class CrmClient:
         )
         self._expect(response, 200)
 
+    async def complete_rating(self, *, handoff_id: int, score: int, comment: str | None) -> None:
+        """Add the comment to a stored score (and the score, if changed); Refused if not scored or done."""
+        response = await self._request(
+            "PATCH", f"/api/handoffs/{handoff_id}/csat", json={"score": score, "comment": comment}
+        )
+        self._expect(response, 200)
+
 
 _shared_client: CrmClient | None = None
 

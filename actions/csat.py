@@ -1,4 +1,9 @@
-"""The satisfaction question after an agent closed the conversation: a 1-5 score and a comment."""
+"""The satisfaction question after an agent closed the conversation: a 1-5 score and a comment.
+
+The score is stored the moment it is given, so a customer who leaves before the comment
+question still counts; the comment (or a second score clicked instead of one) completes the
+rating afterwards.
+"""
 
 from __future__ import annotations
 
@@ -56,7 +61,7 @@ def _clear() -> list[EventType]:
 
 
 class ActionRateService(CrmAction):
-    """The customer picked a score: remember it for the latest closed handoff, then ask for a comment."""
+    """The customer picked a score: store it on the latest closed handoff, then ask for a comment."""
 
     def name(self) -> str:
         return "action_rate_service"
@@ -78,7 +83,17 @@ class ActionRateService(CrmAction):
             # An old button clicked again, or "5 stars" out of the blue: nothing to store.
             dispatcher.utter_message(response="utter_csat_nothing_to_rate")
             return _clear()
-        # The score is stored together with the comment (the CRM takes a rating once).
+        try:
+            await self.crm.rate_handoff(handoff_id=handoff.id, score=score, comment=None)
+        except Refused as exc:
+            # Rated meanwhile (a second tab, a retried request): the first rating stands.
+            logger.info("rating of handoff %s not stored: %s", handoff.id, exc.code)
+            dispatcher.utter_message(response="utter_csat_nothing_to_rate")
+            return _clear()
+        except CrmUnavailable:
+            logger.warning("rating of handoff %s not stored: CRM unreachable", handoff.id)
+            dispatcher.utter_message(response="utter_csat_unavailable")
+            return _clear()
         return [
             SlotSet("csat_score", score),
             SlotSet("csat_handoff", handoff.id),
@@ -88,7 +103,7 @@ class ActionRateService(CrmAction):
 
 
 class ActionSubmitCsat(CrmAction):
-    """The comment question was answered (or skipped): store score and comment, and say thanks."""
+    """The comment question was answered (or skipped): complete the stored rating, and say thanks."""
 
     def name(self) -> str:
         return "action_submit_csat"
@@ -103,16 +118,28 @@ class ActionSubmitCsat(CrmAction):
             return _clear()
         comment = csat_comment(tracker.get_slot("csat_comment"), latest_intent(tracker))
         try:
-            await self.crm.rate_handoff(handoff_id=int(handoff_id), score=score, comment=comment)
-        except Refused as exc:
-            # Rated meanwhile (another tab, a retried request): the first rating stands.
-            logger.info("rating of handoff %s not stored: %s", handoff_id, exc.code)
+            await self._complete(int(handoff_id), score, comment)
         except Rejected:
             # The comment could not be stored as typed: the score matters more.
-            await self.crm.rate_handoff(handoff_id=int(handoff_id), score=score, comment=None)
+            await self._complete(int(handoff_id), score, None)
         except CrmUnavailable:
             logger.warning("rating of handoff %s not stored: CRM unreachable", handoff_id)
             dispatcher.utter_message(response="utter_csat_unavailable")
             return _clear()
         dispatcher.utter_message(response="utter_csat_thanks" if score >= 4 else "utter_csat_thanks_low")
         return _clear()
+
+    async def _complete(self, handoff_id: int, score: int, comment: str | None) -> None:
+        # The score (again: a second button may have changed it) and the comment.
+        try:
+            await self.crm.complete_rating(handoff_id=handoff_id, score=score, comment=comment)
+        except Refused as exc:
+            if exc.code != "csat_not_given":
+                # Completed meanwhile (another tab, a retried request): the first one stands.
+                logger.info("rating of handoff %s not completed: %s", handoff_id, exc.code)
+                return
+            # The score was never stored (a form begun by an older action server): store both.
+            try:
+                await self.crm.rate_handoff(handoff_id=handoff_id, score=score, comment=comment)
+            except Refused as again:
+                logger.info("rating of handoff %s not stored: %s", handoff_id, again.code)

@@ -80,6 +80,23 @@ async def rate_if_unrated(
     )
 
 
+async def complete_rating(
+    session: AsyncSession, handoff_id: int, *, score: int | None, comment: str | None, at: datetime
+) -> bool:
+    """Add the comment (and a changed score) to a rated handoff whose comment is still open."""
+    values: dict[str, Any] = {"csat_comment": comment, "csat_at": at}
+    if score is not None:
+        values["csat_score"] = score
+    return await _update_where(
+        session,
+        handoff_id,
+        Handoff.status == HandoffStatus.RESOLVED,
+        Handoff.csat_score.is_not(None),
+        Handoff.csat_comment.is_(None),
+        **values,
+    )
+
+
 async def note_first_response(session: AsyncSession, conversation_id: int, at: datetime) -> None:
     """Stamp first_response_at on the conversation's assigned handoff, unless already stamped."""
     await session.execute(

@@ -22,6 +22,7 @@ from crm_backend.handoffs.schemas import (
     AgentReply,
     AgentTyping,
     CsatCreate,
+    CsatUpdate,
     HandoffCreate,
     HandoffItem,
     HandoffRead,
@@ -250,8 +251,25 @@ async def abandon_handoff(
 async def rate_handoff(
     handoff_id: HandoffId, payload: CsatCreate, session: SessionDep, caller: ServiceDep, updates: LiveDep
 ) -> HandoffRead:
-    """Record the customer's satisfaction (1-5), once, after the handoff was resolved (on /api/live)."""
+    """Record the customer's satisfaction (1-5), once, after the handoff was resolved (on /api/live).
+
+    The assistant stores the score as soon as the customer gives it, and the comment they add
+    afterwards with `PATCH`.
+    """
     handoff = await service.give_csat(session, handoff_id=handoff_id, data=payload, actor=caller)
+    return await _announce(session, handoff, updates)
+
+
+@router.patch("/{handoff_id}/csat", response_model=HandoffRead, responses=_NOT_FOUND)
+async def complete_rating(
+    handoff_id: HandoffId, payload: CsatUpdate, session: SessionDep, caller: ServiceDep, updates: LiveDep
+) -> HandoffRead:
+    """Add the comment to a rating stored without one, once; a `score` given replaces the first.
+
+    409 `csat_not_given` before a score was stored, `csat_already_given` once a comment is
+    stored. On /api/live.
+    """
+    handoff = await service.complete_csat(session, handoff_id=handoff_id, data=payload, actor=caller)
     return await _announce(session, handoff, updates)
 
 

@@ -60,6 +60,13 @@ class CsatCreate(BaseModel):
     comment: CleanStr | None = Field(default=None, max_length=2000)
 
 
+class CsatUpdate(BaseModel):
+    """The rest of a rating already scored: the comment, and the score if the customer changed it."""
+
+    score: int | None = Field(default=None, ge=1, le=5)
+    comment: CleanStr | None = Field(default=None, max_length=2000)
+
+
 class HandoffItem(BaseModel):
     """A handoff in a list, with its conversation's sender id and how long the customer waited."""
 

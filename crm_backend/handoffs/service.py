@@ -22,6 +22,7 @@ from crm_backend.handoffs import repository
 from crm_backend.handoffs.models import Handoff, HandoffReason, HandoffStatus
 from crm_backend.handoffs.schemas import (
     CsatCreate,
+    CsatUpdate,
     HandoffCreate,
     HandoffItem,
     HandoffRead,
@@ -63,6 +64,10 @@ class HandoffChanged(Conflict):
 
 class CsatAlreadyGiven(Conflict):
     error = "csat_already_given"
+
+
+class CsatNotGiven(Conflict):
+    error = "csat_not_given"
 
 
 class AgentInactive(Conflict):
@@ -296,6 +301,30 @@ async def give_csat(session: AsyncSession, *, handoff_id: int, data: CsatCreate,
     await record(
         session, actor=actor, action="handoff.csat", entity_type="handoff", entity_id=handoff_id,
         changes={"csat_score": data.score},
+    )  # fmt: skip
+    return await get_handoff(session, handoff_id)
+
+
+async def complete_csat(
+    session: AsyncSession, *, handoff_id: int, data: CsatUpdate, actor: Principal
+) -> Handoff:
+    """Add the comment (and a changed score) to a rating stored without one; once."""
+    handoff = await get_handoff(session, handoff_id)
+    if handoff.status is not HandoffStatus.RESOLVED:
+        raise HandoffNotResolved(f"Handoff {handoff_id} is {handoff.status.value}; rate it once resolved.")
+    if handoff.csat_score is None:
+        raise CsatNotGiven(f"Handoff {handoff_id} has no score yet; give one first.")
+    won = await repository.complete_rating(
+        session, handoff_id, score=data.score, comment=data.comment, at=utcnow()
+    )
+    if not won:
+        raise CsatAlreadyGiven(f"Handoff {handoff_id} already has its comment.")
+    changes: dict[str, Any] = {"csat_comment": "given" if data.comment else "none"}
+    if data.score is not None and data.score != handoff.csat_score:
+        changes["csat_score"] = {"from": handoff.csat_score, "to": data.score}
+    await record(
+        session, actor=actor, action="handoff.csat_update", entity_type="handoff", entity_id=handoff_id,
+        changes=changes,
     )  # fmt: skip
     return await get_handoff(session, handoff_id)
 

@@ -21,6 +21,8 @@ from tests.actions.conftest import (
 )
 
 LIST = ("GET", "/api/handoffs")
+SCORE = ("POST", "/api/handoffs/41/csat")
+COMPLETE = ("PATCH", "/api/handoffs/41/csat")
 CLEARED = {"csat_score": None, "csat_handoff": None, "csat_comment": None}
 
 
@@ -72,8 +74,10 @@ def test_a_comment_is_kept_without_card_numbers_and_capped():
     assert len(csat_comment("x" * 5000, "inform") or "") == 2000
 
 
-async def test_score_for_the_latest_closed_handoff_starts_the_comment_question(crm, fake_crm, dispatcher):
-    fake_crm.route({LIST: handoffs({"id": 41, "csat_score": None})})
+async def test_the_score_is_stored_at_once_on_the_latest_closed_handoff_then_a_comment_is_asked(
+    crm, fake_crm, dispatcher
+):
+    fake_crm.route({LIST: handoffs({"id": 41, "csat_score": None}), SCORE: rated})
 
     events = await rate(crm, dispatcher, 5.0)
 
@@ -86,6 +90,19 @@ async def test_score_for_the_latest_closed_handoff_starts_the_comment_question(c
     assert responses(dispatcher) == []
     query = fake_crm.requests[0].url.params
     assert (query["sender_id"], query["status"], query["limit"]) == (SENDER_ID, "resolved", "1")
+    assert fake_crm.calls() == [LIST, SCORE]
+    assert json.loads(fake_crm.requests[1].content) == {"score": 5, "comment": None}
+
+
+async def test_a_score_given_meanwhile_elsewhere_stands(crm, fake_crm, dispatcher):
+    fake_crm.route(
+        {LIST: handoffs({"id": 41, "csat_score": None}), SCORE: refusal("csat_already_given", "rated")}
+    )
+
+    events = await rate(crm, dispatcher, 2)
+
+    assert responses(dispatcher) == ["utter_csat_nothing_to_rate"]
+    assert slots_set(events) == CLEARED
 
 
 @pytest.mark.parametrize("listed", [handoffs(), handoffs({"id": 41, "csat_score": 4})])
@@ -107,18 +124,19 @@ async def test_a_score_out_of_range_is_asked_again_without_calling_the_crm(crm, 
     assert fake_crm.calls() == []
 
 
-async def test_score_and_comment_are_stored_together(crm, fake_crm, dispatcher):
-    fake_crm.route({("POST", "/api/handoffs/41/csat"): rated})
+async def test_the_comment_completes_the_stored_score(crm, fake_crm, dispatcher):
+    fake_crm.route({COMPLETE: rated})
 
     events = await submit(crm, dispatcher, "Sam sorted it in two minutes")
 
+    assert fake_crm.calls() == [COMPLETE]
     assert fake_crm.json_bodies() == [{"score": 5, "comment": "Sam sorted it in two minutes"}]
     assert responses(dispatcher) == ["utter_csat_thanks"]
     assert slots_set(events) == CLEARED
 
 
-async def test_skip_stores_the_score_alone_and_a_low_score_gets_an_apology(crm, fake_crm, dispatcher):
-    fake_crm.route({("POST", "/api/handoffs/41/csat"): rated})
+async def test_skip_leaves_the_score_alone_and_a_low_score_gets_an_apology(crm, fake_crm, dispatcher):
+    fake_crm.route({COMPLETE: rated})
 
     await submit(crm, dispatcher, "skip", score=2.0)
 
@@ -126,13 +144,24 @@ async def test_skip_stores_the_score_alone_and_a_low_score_gets_an_apology(crm, 
     assert responses(dispatcher) == ["utter_csat_thanks_low"]
 
 
-async def test_already_rated_keeps_the_first_rating_and_still_thanks(crm, fake_crm, dispatcher):
-    fake_crm.route({("POST", "/api/handoffs/41/csat"): refusal("csat_already_given", "rated")})
+async def test_already_completed_keeps_the_first_comment_and_still_thanks(crm, fake_crm, dispatcher):
+    fake_crm.route({COMPLETE: refusal("csat_already_given", "rated")})
 
     events = await submit(crm, dispatcher, "great")
 
+    assert fake_crm.calls() == [COMPLETE]
     assert responses(dispatcher) == ["utter_csat_thanks"]
     assert slots_set(events) == CLEARED
+
+
+async def test_a_score_never_stored_is_stored_with_the_comment(crm, fake_crm, dispatcher):
+    fake_crm.route({COMPLETE: refusal("csat_not_given", "no score yet"), SCORE: rated})
+
+    await submit(crm, dispatcher, "great", score=4.0)
+
+    assert fake_crm.calls() == [COMPLETE, SCORE]
+    assert fake_crm.json_bodies()[-1] == {"score": 4, "comment": "great"}
+    assert responses(dispatcher) == ["utter_csat_thanks"]
 
 
 async def test_a_comment_the_crm_rejects_still_stores_the_score(crm, fake_crm, dispatcher):
@@ -141,7 +170,7 @@ async def test_a_comment_the_crm_rejects_still_stores_the_score(crm, fake_crm, d
             return httpx.Response(422, json={"error": "validation_error", "detail": []})
         return rated(request)
 
-    fake_crm.route({("POST", "/api/handoffs/41/csat"): handler})
+    fake_crm.route({COMPLETE: handler})
 
     await submit(crm, dispatcher, "something odd")
 

@@ -241,6 +241,9 @@ def test_customer_and_agent_talk_through_the_console(
     expect(rating.get_by_role("button")).to_have_count(5, timeout=REPLY_MS)
     rating.get_by_role("button", name="5 out of 5").click()
     shopper.sees("anything you'd like to tell us")
+    # Stored at once: a customer who leaves now has still rated.
+    scored = crm_get(running_stack, f"/api/handoffs/{second['id']}")
+    assert (scored["csat_score"], scored["csat_comment"]) == (5, None)
     shopper.say("Quick and friendly, thank you")
     shopper.sees("Thanks for your feedback")
     rated = crm_get(running_stack, f"/api/handoffs/{second['id']}")

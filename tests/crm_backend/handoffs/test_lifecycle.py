@@ -215,6 +215,48 @@ async def test_csat_is_recorded_once_for_a_resolved_handoff(client, session):
     assert await _actions(session, handoff) == ["handoff.csat"]
 
 
+async def test_a_score_stored_alone_takes_its_comment_once_afterwards(client, session):
+    handoff = await make_handoff(session, status=HandoffStatus.RESOLVED)
+    url = f"/api/handoffs/{handoff.id}/csat"
+
+    scored = await client.post(url, json={"score": 2})
+    commented = await client.patch(url, json={"comment": "Took a while, but solved."})
+    again = await client.patch(url, json={"comment": "Second thoughts"})
+
+    assert (scored.status_code, scored.json()["csat_score"], scored.json()["csat_comment"]) == (200, 2, None)
+    assert commented.status_code == 200, commented.text
+    assert (commented.json()["csat_score"], commented.json()["csat_comment"]) == (
+        2,
+        "Took a while, but solved.",
+    )
+    assert (again.status_code, again.json()["error"]) == (409, "csat_already_given")
+    reloaded = await _reload(session, handoff)
+    assert (reloaded.csat_score, reloaded.csat_comment) == (2, "Took a while, but solved.")
+    assert await _actions(session, handoff) == ["handoff.csat", "handoff.csat_update"]
+
+
+async def test_completing_a_rating_may_change_its_score_and_needs_a_score_first(client, session):
+    handoff = await make_handoff(session, status=HandoffStatus.RESOLVED)
+    url = f"/api/handoffs/{handoff.id}/csat"
+
+    too_early = await client.patch(url, json={"comment": "Great"})
+    await client.post(url, json={"score": 3})
+    rescored = await client.patch(url, json={"score": 5, "comment": None})
+
+    assert (too_early.status_code, too_early.json()["error"]) == (409, "csat_not_given")
+    assert rescored.status_code == 200, rescored.text
+    assert (rescored.json()["csat_score"], rescored.json()["csat_comment"]) == (5, None)
+    assert (await _reload(session, handoff)).csat_score == 5
+
+
+@pytest.mark.parametrize("body", [{"score": 0}, {"score": 6}, {"comment": "x" * 2001}])
+async def test_invalid_rating_completion_is_422(client, session, body):
+    handoff = await make_handoff(session, status=HandoffStatus.RESOLVED)
+    await client.post(f"/api/handoffs/{handoff.id}/csat", json={"score": 4})
+
+    assert (await client.patch(f"/api/handoffs/{handoff.id}/csat", json=body)).status_code == 422
+
+
 @pytest.mark.parametrize("status", [HandoffStatus.WAITING, HandoffStatus.ASSIGNED, HandoffStatus.ABANDONED])
 async def test_csat_only_when_resolved(client, session, status):
     handoff = await make_handoff(session, status=status)
