@@ -187,8 +187,9 @@ Baselines, measured in the same run over the same sockets, are the bare transpor
 path's far end: a `bot` event posted straight to Rasa's tracker-events API (what the CRM
 posts; Rasa's tracker load and save and its socket.io emit) for the first, and a Redis
 `PUBLISH` on the live channel forwarded by the same /api/live socket for the second. The
-difference is what our pipeline adds: for agent replies, the CRM (auth, handoff check, the
-message stored and committed, its HTTP call to Rasa); for customer messages, Rasa's turn
+difference is what our pipeline adds: for agent replies, the CRM's work before it calls
+Rasa (auth, the handoff check, the message flushed; the commit follows Rasa's answer) and that
+HTTP call; for customer messages, Rasa's turn
 (NLU, tracker, event broker), the Redis stream and the CRM consumer's store and commit.
 Baseline and ours alternate per round. A message is lost if it had not arrived
 when the phase's settle time ran out, duplicated if it arrived twice, out of order if it
