@@ -4,7 +4,7 @@ and an outbox of the test's own (never the action server's shared one)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
 import httpx
@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.interfaces import Tracker
 from rasa_sdk.types import DomainDict
 
-from actions import base, recent_orders
+from actions import base, recent_orders, verification
 from actions import outbox as outbox_module
 from actions.crm_client import CrmClient
 from actions.outbox import Outbox
@@ -144,6 +144,13 @@ def given_outbox(action: A, outbox: Outbox) -> A:
     ActionResolveConfirmation), so that its `run` does not reach for the shared outbox."""
     action._outbox = outbox
     return action
+
+
+@pytest.fixture(autouse=True)
+async def no_identity_attachment_left_running() -> AsyncIterator[None]:
+    """An identity attachment a test's form started in the background ends with that test."""
+    yield
+    await verification.identity_attachments_done()
 
 
 @pytest.fixture(autouse=True)

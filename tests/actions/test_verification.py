@@ -14,6 +14,7 @@ from actions.verification import (
     ValidateOrderLookupForm,
     ValidateTicketLookupForm,
     VerifyingForm,
+    identity_attachments_done,
 )
 from tests.actions.conftest import (
     EMPTY_DOMAIN,
@@ -380,6 +381,7 @@ async def test_a_verified_order_attaches_this_chat_to_its_customer(
     )  # fmt: skip
 
     await form.run(dispatcher, tracker, FORMS_DOMAIN)
+    await identity_attachments_done()  # in the background: the answer does not wait for it
 
     assert fake_crm.calls() == [("POST", ORDER.path), RESOLVE]
     assert fake_crm.json_bodies()[1] == {
