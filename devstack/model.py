@@ -17,10 +17,11 @@ from pathlib import Path
 
 from devstack.paths import BOT_DIR, BOT_MODELS, BOT_PYTHON, MODEL_CACHE, REPO_ROOT
 
-# What changes the trained model: the bot's configuration and training data, and the
-# exact Rasa and TensorFlow builds that train it. Test stories, endpoints, credentials
-# and the bot environment's other packages (test tools, linters) do not.
-MODEL_INPUTS = ("bot/config.yml", "bot/domain.yml", "bot/data")
+# What changes the trained model: the bot's configuration, training data and the code of
+# its custom pipeline components, and the exact Rasa and TensorFlow builds that train it.
+# Test stories, endpoints, credentials and the bot environment's other packages (test
+# tools, linters) do not.
+MODEL_INPUTS = ("bot/config.yml", "bot/domain.yml", "bot/data", "bot/components")
 BOT_LOCK = "requirements/bot.lock"
 # onnxruntime and tokenizers compute the sentence encoder's features at training time.
 TRAINING_PACKAGES = ("rasa==", "rasa-sdk==", "tensorflow==", "onnxruntime==", "tokenizers==")
@@ -45,11 +46,16 @@ def encoder_identity(onnx_file: Path) -> str:
     return onnx_file.parent.name
 
 
+def _is_source(path: Path) -> bool:
+    # Python's bytecode caches appear and vanish with runs: they must not change the hash.
+    return path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
+
+
 def _input_files(root: Path) -> list[Path]:
     files: list[Path] = []
     for name in MODEL_INPUTS:
         path = root / name
-        files.extend(sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path])
+        files.extend(sorted(p for p in path.rglob("*") if _is_source(p)) if path.is_dir() else [path])
     return files
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import onnxruntime
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -130,7 +131,7 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
             shutil.copyfile(self._tokenizer_file, folder / TOKENIZER_FILE)
         return self._resource
 
-    def encode(self, texts: list[str]) -> np.ndarray:
+    def encode(self, texts: list[str]) -> npt.NDArray[np.float32]:
         """The scaled sentence embeddings of `texts`, one row each."""
         assert self._session is not None
         assert self._tokenizer is not None
@@ -158,7 +159,7 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         self.process(training_data.training_examples)
         return training_data
 
-    def _add_features(self, message: Message, vector: np.ndarray) -> None:
+    def _add_features(self, message: Message, vector: npt.NDArray[np.float32]) -> None:
         alias = self._config[FEATURIZER_CLASS_ALIAS]
         # The graph returns only the pooled vector, not per-word ones: the sequence feature
         # repeats it for each token, so sequence and sentence features agree in width and

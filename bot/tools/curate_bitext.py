@@ -228,7 +228,7 @@ def cmd_check(_: argparse.Namespace) -> int:
         for e in curated:
             if tuple(_words(e)) not in rewritten and tuple(_words(e)) not in bitext_words:
                 print(f"NOTE: edited Bitext example ({intent}): {e!r}")
-        for name, _ in examples:
+        for name, _example in examples:
             files[intent].add(name.rstrip("*"))
         total += len(examples)
         from_bitext += len(curated)
@@ -236,13 +236,13 @@ def cmd_check(_: argparse.Namespace) -> int:
         print(f"{intent:28} {len(examples):5} {len(curated):6} {len(examples) - len(curated):4}  {names}")
     print(f"{'TOTAL':28} {total:5} {from_bitext:6} {total - from_bitext:4}")
 
-    for intent, names in files.items():
-        if len(names) > 1:
-            print(f"PROBLEM: {intent} is spread over {sorted(names)}")
+    for intent, intent_files in files.items():
+        if len(intent_files) > 1:
+            print(f"PROBLEM: {intent} is spread over {sorted(intent_files)}")
             problems += 1
     owner: dict[str, str] = {}
     for intent, examples in intents.items():
-        for _, e in examples:
+        for _name, e in examples:
             key = " ".join(_plain(e).lower().split())
             if key in owner:
                 print(f"PROBLEM: duplicate {e!r} in {owner[key]} and {intent}")
@@ -277,7 +277,7 @@ def cmd_check(_: argparse.Namespace) -> int:
 
     compiled = {name: [re.compile(p, re.IGNORECASE) for p in ps] for name, ps in regexes.items()}
     for intent, examples in intents.items():
-        for _, e in examples:
+        for _name, e in examples:
             plain = _plain(e)
             for m in ANNOTATION.finditer(e):
                 entity = m.group(2) or m.group(3)

@@ -15,6 +15,11 @@ from faq.search.onnx_model import ensure_exported
 def bot_copy(tmp_path):
     """A copy of the model's inputs, safe to edit."""
     shutil.copytree(REPO_ROOT / "bot" / "data", tmp_path / "bot" / "data")
+    shutil.copytree(
+        REPO_ROOT / "bot" / "components",
+        tmp_path / "bot" / "components",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
     for name in ("bot/config.yml", "bot/domain.yml", "requirements/bot.lock"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(REPO_ROOT / name, tmp_path / name)
@@ -29,6 +34,17 @@ def test_training_data_changes_the_hash(bot_copy):
     before = model_hash(bot_copy)
     with (bot_copy / "bot" / "data" / "nlu.yml").open("a") as nlu:
         nlu.write("\n# a change\n")
+    assert model_hash(bot_copy) != before
+
+
+def test_a_custom_components_code_changes_the_hash_but_its_bytecode_cache_does_not(bot_copy):
+    components = bot_copy / "bot" / "components"
+    before = model_hash(bot_copy)
+    (components / "__pycache__").mkdir(exist_ok=True)
+    (components / "__pycache__" / "sentence_encoder.cpython-310.pyc").write_bytes(b"\x00bytecode")
+    assert model_hash(bot_copy) == before
+    with (components / "logistic_regression.py").open("a") as source:
+        source.write("\n# a change to how the classifier trains\n")
     assert model_hash(bot_copy) != before
 
 
