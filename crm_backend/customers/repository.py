@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -42,23 +43,27 @@ async def get(session: AsyncSession, customer_id: int, *, refresh: bool = False)
     return (await session.execute(statement)).scalar_one_or_none()
 
 
+async def get_row(session: AsyncSession, customer_id: int) -> Customer | None:
+    """The customer's own columns only: for work that needs none of their lists."""
+    return await session.get(Customer, customer_id)
+
+
+async def touch_identity(session: AsyncSession, channel: Channel, external_id: str, *, at: datetime) -> None:
+    """Record that the customer was seen again on this channel identity."""
+    await session.execute(
+        update(CustomerIdentity)
+        .where(CustomerIdentity.channel == channel, CustomerIdentity.external_id == external_id)
+        .values(last_seen_at=at)
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def get_by_email(session: AsyncSession, email: str) -> Customer | None:
     """The customer owning this address (any of their emails)."""
     statement = (
         select(Customer)
         .join(CustomerEmail, CustomerEmail.customer_id == Customer.id)
         .where(CustomerEmail.email == email.lower())
-        .options(*_FULL_CUSTOMER)
-    )
-    return (await session.execute(statement)).scalar_one_or_none()
-
-
-async def get_by_identity(session: AsyncSession, channel: Channel, external_id: str) -> Customer | None:
-    """The customer known on `channel` as `external_id`."""
-    statement = (
-        select(Customer)
-        .join(CustomerIdentity, CustomerIdentity.customer_id == Customer.id)
-        .where(CustomerIdentity.channel == channel, CustomerIdentity.external_id == external_id)
         .options(*_FULL_CUSTOMER)
     )
     return (await session.execute(statement)).scalar_one_or_none()

@@ -62,7 +62,9 @@ async def resolve_customer(
 ) -> ResolveResponse:
     """The customer behind a channel identity: matched by that identity, then by email, else created."""
     customer, created, matched_by = await service.resolve_customer(session, data=payload, actor=caller)
-    return ResolveResponse(customer=service.to_read(customer), created=created, matched_by=matched_by)
+    return ResolveResponse(
+        customer=CustomerSummary.model_validate(customer), created=created, matched_by=matched_by
+    )
 
 
 @router.get("/{customer_id}", response_model=CustomerRead)

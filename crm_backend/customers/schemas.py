@@ -123,7 +123,9 @@ class ResolveRequest(BaseModel):
 
 
 class ResolveResponse(BaseModel):
-    customer: CustomerRead
+    # The summary, not the whole record: the bot resolves every conversation, and a customer
+    # may hold many identities. GET /api/customers/{id} has the rest.
+    customer: CustomerSummary
     created: bool
     matched_by: str | None = Field(
         description="customer_id, identity, email, email_unproven (found by an unproven email: "

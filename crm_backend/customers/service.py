@@ -225,32 +225,56 @@ async def resolve_customer(
 
     This is how a customer who wrote on Messenger and later in the widget with the same
     email ends up as one record holding both identities.
+
+    The bot calls this for every conversation, so it works on the customer's row and a few
+    targeted statements, never the whole record: a customer who chatted from many browser
+    sessions holds one web identity per session, and loading them all made each call slower.
     """
     identity = IdentityIn(channel=data.channel, external_id=data.external_id)
     if data.customer_id is not None:
-        return await _attach_to_known(session, data=data, identity=identity, actor=actor)
-    customer = await repository.get_by_identity(session, data.channel, data.external_id)
-    if customer is not None:
-        await _seen_again(session, customer, data)
-        await _link_conversations(session, customer.id, identity)
-        return customer, False, "identity"
-    if data.email:
-        customer = await repository.get_by_email(session, str(data.email))
-        if customer is not None and customer.erased_at is None and not data.email_proven:
+        customer, matched_by = await _live_row(session, data.customer_id), "customer_id"
+    elif (owner := await repository.identity_owner_id(session, data.channel, data.external_id)) is not None:
+        customer, matched_by = await _live_row(session, owner), "identity"
+    else:
+        found = await _by_email(session, data)
+        if found is not None and not data.email_proven:
             # Anyone can type anyone's email into a chat. It says where to send the answer,
             # but attaching this chat to that customer would show a stranger's words as theirs
             # in the console, and hand the stranger their record on the next visit.
-            return await get_customer(session, customer.id), False, "email_unproven"
-        if customer is not None and customer.erased_at is None:
-            await _claim_identity(session, customer, identity)
-            await session.flush()
-            await _link_conversations(session, customer.id, identity)
-            await record(
-                session, actor=actor, action="customer.link_identity", entity_type="customer",
-                entity_id=customer.id, changes={"channel": data.channel.value, "matched_by": "email"},
-            )  # fmt: skip
-            return await get_customer(session, customer.id), False, "email"
-    created = await create_customer(
+            return found, False, "email_unproven"
+        if found is None:
+            return await _create_for(session, data, identity, actor), True, None
+        customer, matched_by = found, "email"
+    if await _attach_identity(session, customer, identity):
+        await record(
+            session, actor=actor, action="customer.link_identity", entity_type="customer",
+            entity_id=customer.id, changes={"channel": data.channel.value, "matched_by": matched_by},
+        )  # fmt: skip
+    await _seen_again(session, customer, data)
+    await _link_conversations(session, customer.id, identity)
+    return customer, False, matched_by
+
+
+async def _live_row(session: AsyncSession, customer_id: int) -> Customer:
+    customer = await repository.get_row(session, customer_id)
+    if customer is None:
+        raise CustomerNotFound(f"No customer with id {customer_id}.")
+    if customer.erased_at is not None:
+        raise CustomerErased(f"Customer {customer_id} was erased; their record cannot change.")
+    return customer
+
+
+async def _by_email(session: AsyncSession, data: ResolveRequest) -> Customer | None:
+    """The live customer holding the request's email, if it gives one."""
+    owner = await repository.email_owner_id(session, str(data.email)) if data.email else None
+    customer = await repository.get_row(session, owner) if owner is not None else None
+    return customer if customer is not None and customer.erased_at is None else None
+
+
+async def _create_for(
+    session: AsyncSession, data: ResolveRequest, identity: IdentityIn, actor: Principal
+) -> Customer:
+    return await create_customer(
         session,
         data=CustomerCreate(
             full_name=data.full_name or "Unknown customer",
@@ -261,33 +285,27 @@ async def resolve_customer(
         ),
         actor=actor,
     )
-    return created, True, None
+
+
+async def _attach_identity(session: AsyncSession, customer: Customer, identity: IdentityIn) -> bool:
+    """Give the identity to the customer; whether it is new (IdentityTaken if another's)."""
+    owner = await repository.identity_owner_id(session, identity.channel, identity.external_id)
+    if owner is not None and owner != customer.id:
+        raise IdentityTaken(f"That {identity.channel.value} identity belongs to customer {owner}.")
+    if owner is not None:
+        return False
+    session.add(
+        CustomerIdentity(customer_id=customer.id, channel=identity.channel, external_id=identity.external_id)
+    )
+    await session.flush()
+    return True
 
 
 async def _seen_again(session: AsyncSession, customer: Customer, data: ResolveRequest) -> None:
     """Note when the identity was last seen; keep an email they gave if nobody holds it yet."""
-    for link in customer.identities:
-        if link.channel is data.channel and link.external_id == data.external_id:
-            link.last_seen_at = utcnow()
-    if data.email and await repository.email_owner_id(session, str(data.email)) is None:
-        await _claim_email(session, customer, str(data.email))
-        customer.email = customer.email or str(data.email).lower()
+    await repository.touch_identity(session, data.channel, data.external_id, at=utcnow())
+    email = str(data.email).lower() if data.email else None
+    if email and await repository.email_owner_id(session, email) is None:
+        session.add(CustomerEmail(customer_id=customer.id, email=email))
+        customer.email = customer.email or email
     await session.flush()
-
-
-async def _attach_to_known(
-    session: AsyncSession, *, data: ResolveRequest, identity: IdentityIn, actor: Principal
-) -> tuple[Customer, bool, str | None]:
-    """Resolve for a proven customer: the identity becomes theirs (409 if another customer's)."""
-    assert data.customer_id is not None
-    customer = await _live_customer(session, data.customer_id)
-    owner = await repository.identity_owner_id(session, data.channel, data.external_id)
-    await _claim_identity(session, customer, identity)
-    await _seen_again(session, customer, data)
-    await _link_conversations(session, customer.id, identity)
-    if owner is None:
-        await record(
-            session, actor=actor, action="customer.link_identity", entity_type="customer",
-            entity_id=customer.id, changes={"channel": data.channel.value, "matched_by": "customer_id"},
-        )  # fmt: skip
-    return await get_customer(session, customer.id), False, "customer_id"

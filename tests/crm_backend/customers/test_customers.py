@@ -101,8 +101,8 @@ async def test_same_email_on_two_channels_resolves_to_one_customer(client):
     assert widget.json()["created"] is False
     assert widget.json()["matched_by"] == "email"
     assert again.json()["matched_by"] == "identity"
-    customer = again.json()["customer"]
-    assert customer["id"] == messenger.json()["customer"]["id"]
+    assert again.json()["customer"]["id"] == messenger.json()["customer"]["id"]
+    customer = (await client.get(f"/api/customers/{again.json()['customer']['id']}")).json()
     assert {(i["channel"], i["external_id"]) for i in customer["identities"]} == {
         ("messenger", "psid-1"),
         ("web", "session-9"),
