@@ -28,19 +28,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import redis
 
 from bench import bot_bare, bot_report
 from bench.bot_breakdown import PartTiming, TurnContext, measure_parts
 from bench.bot_load import LevelResult, Probe, Target, measure_level, run_turns, send_turn
 from bench.bot_report import NAME, Comparison, Run
 from bench.crm import _commit as current_commit
+from bench.throwaway import check_redis, database_url, delete_keys
 from crm_backend.demo.seed import DEMO_CUSTOMER_EMAIL, DEMO_ORDERS
 from devstack import model
 from devstack.paths import DATA_DIR
 from devstack.services import ServiceFailed, free_port
 from devstack.stack import Stack, StackConfig
-from tests.databases import temporary_postgres_database
 
 LEVELS = (1, 10, 20)
 LOG_DIR = DATA_DIR / "logs" / NAME
@@ -81,39 +80,6 @@ def order_probes(config: StackConfig) -> tuple[Probe, ...]:
 
 
 @contextmanager
-def database_url(kind: str, folder: Path) -> Iterator[str]:
-    """A throw-away CRM database: PostgreSQL (as in production) or a SQLite file."""
-    if kind == "sqlite":
-        yield f"sqlite:///{folder / f'crm-{uuid.uuid4().hex[:8]}.db'}"
-    else:
-        with temporary_postgres_database("crm_bench_bot") as url:
-            yield url
-
-
-def check_redis(redis_url: str) -> None:
-    """Fail with the fix in the message if the Redis the stores use does not answer."""
-    client = redis.Redis.from_url(redis_url, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        raise ServiceFailed(
-            f"redis: {redis_url} does not answer ({exc}); start it with `redis-server --daemonize yes "
-            '--bind 127.0.0.1 --port 6379 --save "" --appendonly no` or pass --redis-url'
-        ) from None
-    finally:
-        client.close()
-
-
-def _delete_keys(redis_url: str, prefix: str) -> None:
-    client = redis.Redis.from_url(redis_url)
-    try:
-        for key in client.scan_iter(match=f"{prefix}:*"):
-            client.delete(key)
-    finally:
-        client.close()
-
-
-@contextmanager
 def running_servers(args: argparse.Namespace, project: Path) -> Iterator[Servers]:
     """Our stack and the bare model, started once; everything stopped and cleaned up on exit."""
     check_redis(args.redis_url)
@@ -122,7 +88,7 @@ def running_servers(args: argparse.Namespace, project: Path) -> Iterator[Servers
     LOG_DIR.mkdir(parents=True)
     key_prefix = f"benchbot{uuid.uuid4().hex[:10]}"
     with ExitStack() as cleanup:
-        url = cleanup.enter_context(database_url(args.database, LOG_DIR))
+        url = cleanup.enter_context(database_url(args.database, LOG_DIR, prefix="crm_bench_bot"))
         config = StackConfig(
             crm_port=free_port(),
             actions_port=free_port(),
@@ -140,7 +106,7 @@ def running_servers(args: argparse.Namespace, project: Path) -> Iterator[Servers
         bare_env = {"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
         bare = bot_bare.bare_service(project, port=bare_port, env={**bare_env, **SERVER_ENV}, log_dir=LOG_DIR)
         stack = Stack(config)
-        cleanup.callback(_delete_keys, args.redis_url, key_prefix)
+        cleanup.callback(delete_keys, args.redis_url, key_prefix)
         cleanup.callback(stack.stop)
         cleanup.callback(bare.stop)
         # The bare model loads while our stack starts: two cold starts overlap, a minute saved.

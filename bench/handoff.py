@@ -25,7 +25,6 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
-import redis
 from redis.asyncio import Redis
 
 from bench import handoff_report
@@ -46,45 +45,20 @@ from bench.handoff_paths import (
 )
 from bench.handoff_report import NAME, Run
 from bench.report import current_commit
+from bench.throwaway import check_redis, database_url, delete_keys
 from devstack import model
 from devstack.paths import DATA_DIR
 from devstack.services import ServiceFailed, free_port
 from devstack.stack import Stack, StackConfig
-from tests.databases import temporary_postgres_database
 
 LOG_DIR = DATA_DIR / "logs" / NAME
 SERVER_ENV = {"SANIC_WORKERS": "1"}
 
 
 @contextmanager
-def database_url(kind: str, folder: Path) -> Iterator[str]:
-    """A throw-away CRM database: PostgreSQL (as in production) or a SQLite file."""
-    if kind == "sqlite":
-        yield f"sqlite:///{folder / f'crm-{uuid.uuid4().hex[:8]}.db'}"
-    else:
-        with temporary_postgres_database("crm_bench_handoff") as url:
-            yield url
-
-
-def _delete_keys(redis_url: str, prefix: str) -> None:
-    client = redis.Redis.from_url(redis_url)
-    try:
-        for key in client.scan_iter(match=f"{prefix}:*"):
-            client.delete(key)
-    finally:
-        client.close()
-
-
-@contextmanager
 def running_stack(args: argparse.Namespace) -> Iterator[StackConfig]:
     """The whole stack on free ports, stopped and its Redis keys deleted on exit."""
-    client = redis.Redis.from_url(args.redis_url, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        raise ServiceFailed(f"redis: {args.redis_url} does not answer ({exc})") from None
-    finally:
-        client.close()
+    check_redis(args.redis_url)
     shutil.rmtree(LOG_DIR, ignore_errors=True)
     LOG_DIR.mkdir(parents=True)
     key_prefix = f"benchhandoff{uuid.uuid4().hex[:10]}"
@@ -93,7 +67,9 @@ def running_stack(args: argparse.Namespace) -> Iterator[StackConfig]:
             crm_port=free_port(),
             actions_port=free_port(),
             rasa_port=free_port(),
-            database_url=cleanup.enter_context(database_url(args.database, LOG_DIR)),
+            database_url=cleanup.enter_context(
+                database_url(args.database, LOG_DIR, prefix="crm_bench_handoff")
+            ),
             redis_url=args.redis_url,
             redis_key_prefix=key_prefix,
             service_token=secrets.token_urlsafe(24),
@@ -103,7 +79,7 @@ def running_stack(args: argparse.Namespace) -> Iterator[StackConfig]:
             extra_env=SERVER_ENV,
         )
         stack = Stack(config)
-        cleanup.callback(_delete_keys, args.redis_url, key_prefix)
+        cleanup.callback(delete_keys, args.redis_url, key_prefix)
         cleanup.callback(stack.stop)
         print(f"{NAME}: starting the stack ({args.database}); logs in {LOG_DIR}", flush=True)
         stack.start()
