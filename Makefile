@@ -101,7 +101,7 @@ lint: ## ruff and mypy
 	$(CRM_PY) -m mypy crm_backend devstack faq bench tests/crm_backend tests/faq tests/devstack tests/bench tests/e2e tests/databases.py
 	$(BOT_PY) -m mypy --python-version 3.10 actions tests/actions
 	@# bot/ has its own config (bot/mypy.ini says why): mypy crashes on the bot env's pydantic 1.
-	cd bot && ../$(BOT_PY) -m mypy --config-file mypy.ini channels components tools event_broker.py lock_store.py rasa_server.py
+	cd bot && ../$(BOT_PY) -m mypy --config-file mypy.ini channels components tools event_broker.py lock_store.py rasa_server.py tracker_store.py
 
 format: ## apply ruff's formatting and safe fixes
 	$(CRM_PY) -m ruff check --fix .

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -10,6 +11,10 @@ from urllib.parse import quote
 import httpx
 
 from actions.settings import ActionSettings, get_settings
+
+# httpx logs every request at INFO: a line per CRM call in the action server's log, and
+# ~3% of its CPU (py-spy, `make bench-bot`). Failures are reported by this client itself.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 # How the customer proves an order or ticket is theirs: {"email": ...} or {"customer_id": ...}.
 OwnershipProof = dict[str, Any]

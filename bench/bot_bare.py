@@ -2,9 +2,13 @@
 
 `rasa init --no-prompt` scaffolds the project and trains it in a temporary folder with the
 bot environment; the folder then moves into ~/.cache/support-assistant/, keyed by the Rasa
-version, so later runs serve it without retraining. It is served as `rasa init` ships it:
-its own endpoints.yml (in-memory tracker and lock stores, no action server) and
-credentials.yml (the REST channel).
+version, so later runs serve it without retraining. It is served the way ours is: the same
+entry point and flags, and our bot/endpoints.yml, so its conversations go through the same
+Redis tracker store, lock store and event stream (under a key prefix of its own); `rasa
+init`'s own endpoints.yml would keep them in process memory, which no production setup can
+(one process, state lost on restart) and which would leave the Redis round trips out of the
+baseline only. The moodbot calls no custom action. Its credentials.yml (the REST channel) is
+its own.
 """
 
 from __future__ import annotations
@@ -86,9 +90,11 @@ def ensure_project(version: str) -> Path:
 
 
 def bare_service(project: Path, *, port: int, env: Mapping[str, str], log_dir: Path) -> Service:
-    """`rasa run --enable-api` on the moodbot, with the entry point and flags devstack gives ours.
+    """`rasa run --enable-api` on the moodbot, with the entry point, flags and endpoints devstack gives ours.
 
-    Both run through bot/rasa_server.py, so they differ only in the model and its actions.
+    Both run through bot/rasa_server.py with bot/endpoints.yml, so they differ only in the model
+    and its actions. `env` must set the variables endpoints.yml reads (devstack's
+    `rasa_redis_env`, and `ACTION_ENDPOINT_URL`).
     """
     model = trained_model(project)
     if model is None:
@@ -96,7 +102,7 @@ def bare_service(project: Path, *, port: int, env: Mapping[str, str], log_dir: P
     command = [
         str(BOT_PYTHON), str(BOT_DIR / "rasa_server.py"), "run", "--enable-api", "--cors", "*",
         "--interface", HOST, "--port", str(port), "--model", str(model),
-        "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+        "--endpoints", str(BOT_DIR / "endpoints.yml"), "--credentials", "credentials.yml",
     ]  # fmt: skip
     return Service(
         name="rasa-bare",

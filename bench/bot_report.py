@@ -159,8 +159,10 @@ def record(run: Run, *, levels: Mapping[str, str]) -> None:
 (`POST /webhooks/rest/webhook`) for our assistant's order-status turn (one message with the
 order number and the email: NLU, policies, the order form and its validation on the action
 server, the order action, their CRM lookups, Redis tracker and lock stores) against the
-moodbot that `rasa init` makes, served the same way (same flags, one Sanic worker each, same
-log level; its own in-memory tracker and lock stores), measured in the same run. Every turn
+moodbot that `rasa init` makes, served the same way (same entry point and flags, one Sanic
+worker each, same log level, and the same endpoints.yml: Redis tracker store, lock store and
+event stream, each server under its own key prefix; since the 2026-12-02 05:46 run, before which the
+moodbot kept its own in-memory stores), measured in the same run. Every turn
 opens a new conversation; a turn counts only if its reply is the expected one (the order's
 status naming the order number; the moodbot's greeting).
 

@@ -3,9 +3,10 @@
 Starts our whole stack once (devstack: CRM with the demo seed on a temporary PostgreSQL
 database, the action server, Rasa with Redis tracker and lock stores as bot/endpoints.yml
 configures them) and, beside it, the moodbot `rasa init` makes (bench/bot_bare.py), served the
-same way. Each server is sent turns over the REST channel by 1, 10 and 20 concurrent
-conversations (bench/bot_load.py): ours one message carrying a demo order's number and email,
-answered with the order's status; the moodbot "hello". Servers and rounds alternate, because
+same way: same entry point and flags, and the same endpoints.yml (its own Redis key prefix).
+Each server is sent turns over the REST channel by 1, 10 and 20 concurrent conversations
+(bench/bot_load.py): ours one message carrying a demo order's number and email, answered with
+the order's status; the moodbot "hello". Servers and rounds alternate, because
 this machine is shared and noisy. Then the parts of our turn are timed alone
 (bench/bot_breakdown.py). Prints p50/p95/throughput, the ratios against the bare model and the
 targets, and records the run in docs/benchmarks.md (bench/bot_report.py).
@@ -39,12 +40,12 @@ from crm_backend.demo.seed import DEMO_CUSTOMER_EMAIL, DEMO_ORDERS
 from devstack import model
 from devstack.paths import DATA_DIR
 from devstack.services import ServiceFailed, free_port
-from devstack.stack import Stack, StackConfig
+from devstack.stack import Stack, StackConfig, rasa_redis_env
 
 LEVELS = (1, 10, 20)
 LOG_DIR = DATA_DIR / "logs" / NAME
 BARE_PROBE = Probe("hello", "Hey! How are you?")
-# Rasa's default is one Sanic worker, and the bare model's in-memory lock store allows no more.
+# Rasa's default is one Sanic worker; both servers get the same (the Redis lock store would allow more).
 SERVER_ENV = {"SANIC_WORKERS": "1"}
 # Loading the TensorFlow models takes most of a minute each on two cores.
 BARE_START_TIMEOUT_S = 240.0
@@ -103,10 +104,19 @@ def running_servers(args: argparse.Namespace, project: Path) -> Iterator[Servers
             extra_env=SERVER_ENV,
         )
         bare_port = free_port()
-        bare_env = {"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
+        bare_prefix = f"{key_prefix}bare"
+        bare_env = {
+            "RASA_TELEMETRY_ENABLED": "false",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "PYTHONUNBUFFERED": "1",
+            # Our endpoints.yml, its own keys: the same Redis stores and event stream as ours.
+            **rasa_redis_env(args.redis_url, bare_prefix),
+            "ACTION_ENDPOINT_URL": f"{config.actions_url}/webhook",  # the moodbot has no custom action
+        }
         bare = bot_bare.bare_service(project, port=bare_port, env={**bare_env, **SERVER_ENV}, log_dir=LOG_DIR)
         stack = Stack(config)
         cleanup.callback(delete_keys, args.redis_url, key_prefix)
+        cleanup.callback(delete_keys, args.redis_url, bare_prefix)
         cleanup.callback(stack.stop)
         cleanup.callback(bare.stop)
         # The bare model loads while our stack starts: two cold starts overlap, a minute saved.
@@ -185,7 +195,8 @@ def setup_lines(servers: Servers, version: str) -> list[str]:
         f"CRM (uvicorn, 1 worker) on a temporary {servers.database} database with the demo seed, "
         "Redis tracker and lock stores on the machine's Redis; started once by devstack",
         f"- bare: `rasa init --no-prompt` moodbot (Rasa {version}), `rasa run --enable-api` with the same "
-        "flags and 1 Sanic worker, in-memory tracker and lock stores; up during the whole run beside ours",
+        "flags, 1 Sanic worker and our bot/endpoints.yml (the same Redis tracker store, lock store and "
+        "event stream, under its own key prefix); up during the whole run beside ours",
     ]
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import rasa.server
+import rasa.utils.endpoints
 
 from bot import rasa_server
 
@@ -55,3 +56,126 @@ def test_the_routes_use_the_check_built_once_and_valid_events_pass():
 def test_invalid_events_are_refused_with_rasas_own_400_and_message(body):
     assert _refusal(rasa_server._validate_events_in_request_body, body) == _refusal(RASA_CHECK, body)
     assert _refusal(rasa_server._validate_events_in_request_body, body)[0] == 400
+
+
+# --- kept connections to the action server ------------------------------------------------------
+
+
+class CountingServer:
+    """A real HTTP server on loopback that notes which client connection each request came on."""
+
+    def __init__(self) -> None:
+        self.peers: list[Any] = []
+        self.bodies: list[Any] = []
+        self.runner: Any = None
+        self.url = ""
+
+    async def start(self) -> None:
+        from aiohttp import web
+
+        async def webhook(request: web.Request) -> web.StreamResponse:
+            self.bodies.append(await request.json())
+            self.peers.append(request.transport.get_extra_info("peername") if request.transport else None)
+            if request.query.get("fail"):
+                return web.Response(status=404, text="no such action")
+            if request.query.get("text"):
+                return web.Response(text="plain words")
+            return web.json_response({"events": [], "responses": [], "token": request.query.get("token")})
+
+        app = web.Application()
+        app.router.add_post("/webhook", webhook)
+        self.runner = web.AppRunner(app)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        port = self.runner.addresses[0][1]
+        self.url = f"http://127.0.0.1:{port}/webhook"
+
+    async def stop(self) -> None:
+        await self.runner.cleanup()
+
+
+@pytest.fixture
+async def kept() -> Any:
+    original_request = rasa_server.EndpointConfig.request
+    rasa_server.install()
+    server = CountingServer()
+    await server.start()
+    yield server
+    await rasa_server.KEPT_SESSIONS.close()
+    await server.stop()
+    rasa.server.validate_events_in_request_body = RASA_CHECK
+    rasa_server.EndpointConfig.request = original_request
+
+
+async def test_calls_to_an_endpoint_share_one_connection_and_answer_as_rasa(kept):
+    endpoint = rasa_server.EndpointConfig(kept.url, token="s3cret")
+    answers = [await endpoint.request(json={"next_action": f"a{i}"}, method="post") for i in range(5)]
+
+    assert answers == [{"events": [], "responses": [], "token": "s3cret"}] * 5  # Rasa's token parameter
+    assert [body["next_action"] for body in kept.bodies] == [f"a{i}" for i in range(5)]
+    assert len(set(kept.peers)) == 1  # one client connection; Rasa's own request opened five
+
+
+async def test_error_statuses_and_non_json_answers_are_what_rasa_gives(kept):
+    endpoint = rasa_server.EndpointConfig(kept.url)
+    with pytest.raises(rasa.utils.endpoints.ClientResponseError) as refused:
+        await endpoint.request(json={}, method="post", params={"fail": "1"})
+    assert refused.value.status == 404
+    assert refused.value.text == b"no such action"
+    assert await endpoint.request(json={}, method="post", params={"text": "1"}) is None
+
+
+async def test_a_connection_the_server_closed_is_replaced_and_the_call_still_answers(kept):
+    endpoint = rasa_server.EndpointConfig(kept.url)
+    assert await endpoint.request(json={"n": 1}, method="post") is not None
+    # The server goes away and comes back on the same port: the kept connection is dead.
+    port = int(kept.url.rsplit(":", 1)[1].split("/")[0])
+    await kept.stop()
+    from aiohttp import web
+
+    async def webhook(request: web.Request) -> web.StreamResponse:
+        kept.bodies.append(await request.json())
+        return web.json_response({"events": [], "responses": []})
+
+    app = web.Application()
+    app.router.add_post("/webhook", webhook)
+    kept.runner = web.AppRunner(app)
+    await kept.runner.setup()
+    await web.TCPSite(kept.runner, "127.0.0.1", port).start()
+
+    assert await endpoint.request(json={"n": 2}, method="post") == {"events": [], "responses": []}
+    assert [body["n"] for body in kept.bodies] == [1, 2]  # sent once to the new server
+
+
+# --- the loaded model frozen out of the garbage collector ---------------------------------------
+
+
+async def test_the_model_loaded_at_start_up_is_frozen_out_of_the_collector(monkeypatch):
+    import gc
+
+    import rasa.core.run
+
+    loaded = object()
+    calls: list[tuple[Any, ...]] = []
+
+    async def rasas_loading(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args)
+        return loaded
+
+    monkeypatch.setattr(rasa_server, "_load_agent_on_start", rasas_loading)
+    monkeypatch.setattr(rasa.core.run, "load_agent_on_start", rasa.core.run.load_agent_on_start)
+    monkeypatch.setattr(rasa_server.EndpointConfig, "request", rasa_server.EndpointConfig.request)
+    monkeypatch.setattr(
+        rasa_server.RemoteAction, "_validate_action_result", rasa_server.RemoteAction._validate_action_result
+    )
+    monkeypatch.setattr(rasa.server, "validate_events_in_request_body", RASA_CHECK)
+    rasa_server.install()
+    assert rasa.core.run.load_agent_on_start is rasa_server._load_agent_then_freeze
+    try:
+        agent = await rasa.core.run.load_agent_on_start("models/x.tar.gz", None, None)
+        assert agent is loaded
+        assert calls == [("models/x.tar.gz", None, None)]  # Rasa's loading, with Rasa's arguments
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
