@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, cast
+from typing import Any, Generic, TypeVar, cast
 
 import asyncpg  # type: ignore[import-untyped]  # ships no type hints
 from sqlalchemy import MetaData, event
@@ -94,6 +95,15 @@ async def transactional_session(
             raise
 
 
+K = TypeVar("K")
+R = TypeVar("R")
+# Reads the results for some keys on a lent asyncpg connection, one per key and in order.
+BatchRead = Callable[[Any, Sequence[K]], Awaitable[Sequence[R]]]
+# What a waiting key is told instead of its result: run the next statement, or read alone.
+_LEAD = object()
+_ALONE = object()
+
+
 # What reads go through: an engine (or a connection) and the session factory bound to it.
 Bind = tuple[AsyncEngine | AsyncConnection, async_sessionmaker[AsyncSession]]
 
@@ -116,6 +126,7 @@ class ReadOnlyDatabase:
         self._ready = False
         self._idle: list[PoolProxiedConnection] = []
         self._slots = asyncio.Semaphore(max(keep, 1))
+        self._batchers: dict[Any, ReadBatcher[Any, Any]] = {}
 
     def _setup(self) -> None:
         self.bind, self.session_factory = self._resolve()
@@ -133,6 +144,24 @@ class ReadOnlyDatabase:
         if not self._ready:
             self._setup()
         return self.session_factory()
+
+    @property
+    def lends_driver(self) -> bool:
+        """Whether `driver()` lends an asyncpg connection (PostgreSQL) rather than None."""
+        if not self._ready:
+            self._setup()
+        return self.is_postgresql
+
+    def batcher(self, read: BatchRead[K, R], *, in_flight: int = 2, most: int = 32) -> ReadBatcher[K, R]:
+        """This database's ReadBatcher for `read` (one per function, made on first use)."""
+        batcher = self._batchers.get(read)
+        if batcher is None:
+            if not self._ready:
+                self._setup()
+            # A single bound connection (tests) runs one statement at a time.
+            in_flight = in_flight if self._engine is not None else 1
+            batcher = self._batchers[read] = ReadBatcher(self, read, in_flight=in_flight, most=most)
+        return batcher
 
     @asynccontextmanager
     async def driver(self) -> AsyncIterator[asyncpg.Connection | None]:
@@ -183,3 +212,79 @@ class ReadOnlyDatabase:
         # Runs inside the engine's dispose, in a greenlet, so closing may await.
         while self._idle:
             self._idle.pop().invalidate()
+
+
+class ReadBatcher(Generic[K, R]):
+    """Concurrent reads of one kind, sent as one statement when the database is busy.
+
+    On a hot read, each statement's fixed cost (the round trip: a system call and a wake-up
+    on both sides, the protocol, the executor's start and end) is larger than the work for
+    one key. While `in_flight` statements are running, a new key waits; when one finishes,
+    the next statement takes every key waiting (up to `most`) and each caller gets the
+    result for its own key. Nothing waits when the database is idle: a key arriving then
+    is sent at once, alone, so this only changes anything under load. Every key is still
+    read from the database by its own statement or a shared one: nothing is reused.
+    A shared statement that fails is not anyone else's error: the keys it carried for
+    others are then read alone, and only its leader sees its exception.
+    """
+
+    def __init__(
+        self, database: ReadOnlyDatabase, read: BatchRead[K, R], *, in_flight: int, most: int
+    ) -> None:
+        self._database = database
+        self._read = read
+        self._free = max(in_flight, 1)
+        self._most = max(most, 1)
+        self._waiting: deque[tuple[K, asyncio.Future[Any]]] = deque()
+
+    async def get(self, key: K) -> R:
+        """The result for `key`, read in the next statement."""
+        if self._free:
+            self._free -= 1
+            return await self._lead(key)
+        told = asyncio.get_running_loop().create_future()
+        self._waiting.append((key, told))
+        try:
+            outcome = await told
+        except asyncio.CancelledError:
+            # Cancelled just after being told to lead: the turn goes to the next key.
+            if told.done() and not told.cancelled() and told.result() is _LEAD:
+                self._pass_turn()
+            raise
+        if outcome is _LEAD:
+            return await self._lead(key)
+        if outcome is _ALONE:
+            async with self._database.driver() as connection:
+                return (await self._read(connection, [key]))[0]
+        return cast(R, outcome)
+
+    async def _lead(self, key: K) -> R:
+        # This caller's statement: its own key first, then whatever is waiting.
+        batch: list[tuple[K, asyncio.Future[Any] | None]] = [(key, None)]
+        while self._waiting and len(batch) < self._most:
+            waiting = self._waiting.popleft()
+            if not waiting[1].done():
+                batch.append(waiting)
+        try:
+            async with self._database.driver() as connection:
+                results = await self._read(connection, [k for k, _ in batch])
+        except BaseException:
+            for _, told in batch[1:]:
+                if told is not None and not told.done():
+                    told.set_result(_ALONE)
+            raise
+        finally:
+            self._pass_turn()
+        for (_, told), result in zip(batch[1:], results[1:], strict=True):
+            if told is not None and not told.done():
+                told.set_result(result)
+        return results[0]
+
+    def _pass_turn(self) -> None:
+        # The statement slot goes to the first key still waiting, or back to the pool.
+        while self._waiting:
+            _, told = self._waiting.popleft()
+            if not told.done():
+                told.set_result(_LEAD)
+                return
+        self._free += 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from types import NoneType
 from typing import Any, NamedTuple, get_args
@@ -140,14 +140,28 @@ _DOCUMENT = _json_object(
     },
 )
 _LATERALS = " ".join(f"CROSS JOIN LATERAL ({query}) {alias}" for alias, query in _COLLECTIONS.values())
-# The number and the proof in one WHERE: a wrong email finds no row, exactly like an
-# unknown number, and the document is only built for the order's owner.
-# Constant names only are interpolated; the values are $n parameters.
-OWNED_ORDER_DOCUMENT = (
-    "SELECT o.status, greatest(s.delivered, h.delivered) AS delivered_at, "  # noqa: S608
-    f"convert_to({_DOCUMENT}::text, 'UTF8') AS document "
-    f"FROM orders o {_LATERALS} "
-    "WHERE o.number = $1 AND (o.email = $2 OR o.customer_id = $3)"
+
+
+def _owned_order_document(number: str, email: str, customer_id: str) -> str:
+    # The number and the proof in one WHERE: a wrong email finds no row, exactly like an
+    # unknown number, and the document is only built for the order's owner.
+    # Constant names only are interpolated; the values are $n parameters.
+    return (
+        "SELECT o.status, greatest(s.delivered, h.delivered) AS delivered_at, "  # noqa: S608
+        f"convert_to({_DOCUMENT}::text, 'UTF8') AS document "
+        f"FROM orders o {_LATERALS} "
+        f"WHERE o.number = {number} AND (o.email = {email} OR o.customer_id = {customer_id})"
+    )
+
+
+OWNED_ORDER_DOCUMENT = _owned_order_document("$1", "$2", "$3")
+# The same for several (number, email, customer id) keys at once: each key is checked and
+# rendered exactly as above, and its row says which key (k, from 1) it answers.
+OWNED_ORDER_DOCUMENTS = (
+    "SELECT p.k, d.status, d.delivered_at, d.document "  # noqa: S608
+    "FROM unnest($1::varchar[], $2::varchar[], $3::int[]) "
+    "WITH ORDINALITY AS p(number, email, customer_id, k) "
+    f"CROSS JOIN LATERAL ({_owned_order_document('p.number', 'p.email', 'p.customer_id')}) d"
 )
 
 
@@ -159,6 +173,14 @@ class OrderDocument(NamedTuple):
     document: bytes
 
 
+class OwnershipKey(NamedTuple):
+    """An order number with its proof of ownership: the checkout email or the customer id."""
+
+    number: str
+    email: str | None
+    customer_id: int | None
+
+
 async def owned_order_document(
     connection: Any, *, number: str, email: str | None, customer_id: int | None
 ) -> OrderDocument | None:
@@ -167,3 +189,17 @@ async def owned_order_document(
     if row is None:
         return None
     return OrderDocument(OrderStatus(row[0]), row[1], row[2])
+
+
+async def owned_order_documents(connection: Any, keys: Sequence[OwnershipKey]) -> list[OrderDocument | None]:
+    """owned_order_document for each key, in order, in one statement (asyncpg)."""
+    if len(keys) == 1:
+        number, email, customer_id = keys[0]
+        return [await owned_order_document(connection, number=number, email=email, customer_id=customer_id)]
+    numbers, emails, customer_ids = zip(*keys, strict=True)
+    found: list[OrderDocument | None] = [None] * len(keys)
+    for k, status, delivered_at, document in await connection.fetch(
+        OWNED_ORDER_DOCUMENTS, numbers, emails, customer_ids
+    ):
+        found[k - 1] = OrderDocument(OrderStatus(status), delivered_at, document)
+    return found

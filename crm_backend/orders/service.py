@@ -152,22 +152,22 @@ async def lookup_order_json(database: ReadOnlyDatabase, *, order_number: str, pr
     """The order as OrderRead's JSON, only if the proof matches it; one statement, no transaction.
 
     On PostgreSQL the database renders the document and the rules append their verdicts;
-    elsewhere the order is loaded and rendered through OrderRead. The same JSON either way.
+    concurrent lookups share a statement when the database is busy (ReadBatcher), each
+    checked against its own proof. Elsewhere the order is loaded and rendered through
+    OrderRead. The same JSON either way.
     """
     number = normalize_order_number(order_number)
     if number is None:
         raise OrderNotFound(_NO_MATCH)
-    email = str(proof.email).strip().lower() if proof.email is not None else None
-    async with database.driver() as connection:
-        if connection is not None:
-            found = await repository.owned_order_document(
-                connection, number=number, email=email, customer_id=proof.customer_id
-            )
-            if found is None:
-                raise OrderNotFound(_NO_MATCH)
-            # The document is an object ending in "}": the verdicts' fields go before it.
-            verdicts = _verdicts(found.status, found.delivered_at).model_dump_json().encode()
-            return found.document[:-1] + b", " + verdicts[1:]
+    if database.lends_driver:
+        email = str(proof.email).strip().lower() if proof.email is not None else None
+        key = repository.OwnershipKey(number, email, proof.customer_id)
+        found = await database.batcher(repository.owned_order_documents).get(key)
+        if found is None:
+            raise OrderNotFound(_NO_MATCH)
+        # The document is an object ending in "}": the verdicts' fields go before it.
+        verdicts = _verdicts(found.status, found.delivered_at).model_dump_json().encode()
+        return found.document[:-1] + b", " + verdicts[1:]
     async with database.session() as session:
         order = await verify_order_owner(session, order_number=order_number, proof=proof)
         return to_read(order).model_dump_json().encode()
