@@ -108,6 +108,22 @@ def tracker_before(tracker: dict[str, Any], domain: dict[str, Any], position: in
     }
 
 
+def custom_actions(domain: dict[str, Any]) -> dict[str, bool]:
+    """The domain's custom actions, each with whether Rasa sends it the domain.
+
+    An entry is a name, or `{name: {send_domain: true}}`; with endpoints.yml's
+    `enable_selective_domain` only the latter get the domain.
+    """
+    actions: dict[str, bool] = {}
+    for entry in domain.get("actions") or ():
+        if isinstance(entry, dict):
+            for name, options in entry.items():
+                actions[str(name)] = bool((options or {}).get("send_domain"))
+        else:
+            actions[str(entry)] = False
+    return actions
+
+
 def remote_calls(tracker: dict[str, Any], domain: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The action server calls a conversation made, each with the tracker it was sent.
 
@@ -116,7 +132,7 @@ def remote_calls(tracker: dict[str, Any], domain: dict[str, Any]) -> dict[str, d
     Rasa sends a custom action the tracker before the action's own event, and a form's
     validation the tracker as the form activates (its `active_loop` event included).
     """
-    custom = set(domain.get("actions") or ())
+    custom = set(custom_actions(domain))
     forms = set(domain.get("forms") or ())
     events = tracker.get("events") or []
     calls: dict[str, dict[str, Any]] = {}
@@ -150,17 +166,20 @@ async def measure_parts(context: TurnContext, *, calls: int) -> list[PartTiming]
             ours, f"{context.ours_url}/conversations/{context.sender}/tracker?include_events=ALL"
         )
         domain = await _json(ours, f"{context.ours_url}/domain")
+        needs_domain = custom_actions(domain)
         version = (await _json(ours, f"{context.ours_url}/version"))["version"]
 
         def action_call(action: str, state: dict[str, Any]) -> Callable[[], Awaitable[None]]:
-            # The payload Rasa's RemoteAction sends: the whole tracker and domain, every time.
+            # The payload Rasa's RemoteAction sends: the whole tracker, and the domain to the
+            # actions that ask for it (endpoints.yml enables Rasa's selective domain).
             payload = {
                 "next_action": action,
                 "sender_id": context.sender,
                 "tracker": state,
-                "domain": domain,
                 "version": version,
             }
+            if needs_domain.get(action, False):
+                payload["domain"] = domain
             return _poster(client, f"{context.actions_url}/webhook", payload)
 
         lookup = {"order_number": context.order_number, "email": context.email}

@@ -9,6 +9,10 @@ reaches the customer during a handoff): 44 ms of schema checking per call agains
 for a validator built once, a third of Rasa's CPU in `make bench-handoff`. Here both
 validators are built once, and the checks themselves are unchanged: an invalid answer still
 raises the same ValidationError, invalid events the same 400 BadRequest.
+Even built once, checking an answer took ~1 ms, because each of its events is tried against
+all 23 event schemas of a `oneOf`: an answer is first checked with each event against the one
+schema its `event` names (the only one that can match), and only an answer that fails that
+goes through the full check, which raises Rasa's own error.
 
 Third, Rasa opens a new HTTP client session, and so a new TCP connection, for every call to
 an endpoint (`EndpointConfig.request`): every custom action and form validation paid a
@@ -58,9 +62,71 @@ def _built_once(schema: dict[str, Any]) -> Any:
     return validator_class(schema)
 
 
+class UnexpectedSchema(Exception):
+    """Rasa's answer schema is not the shape `ActionAnswerCheck` relies on."""
+
+
+class ActionAnswerCheck:
+    """Rasa's check of an action server answer, deciding most answers per event type.
+
+    In Rasa's schema an event must be an object with a string `event`, and match exactly one
+    of the `oneOf` alternatives, each of which fixes `event` to a different constant. So an
+    event is valid exactly when it passes the outer part and the one alternative for its
+    `event`: checking that first gives the same verdict for less. Whatever fails it, and
+    every answer if the schema has another shape (a later Rasa), goes to the full validator.
+    """
+
+    def __init__(self, schema: dict[str, Any]) -> None:
+        self.full = _built_once(schema)
+        self.outer: Any = None
+        self.by_event: dict[str, Any] = {}
+        try:
+            self.outer, self.by_event = self._split(schema)
+        except (UnexpectedSchema, KeyError, TypeError):
+            self.outer, self.by_event = None, {}
+
+    @staticmethod
+    def _split(schema: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        items = schema["properties"]["events"]["items"]
+        if items.get("required") != ["event"] or items["properties"]["event"] != {"type": "string"}:
+            raise UnexpectedSchema("an event's `event` is not a required string")
+        by_event: dict[str, Any] = {}
+        for alternative in items["oneOf"]:
+            if not set(alternative) <= {"properties", "required"}:
+                raise UnexpectedSchema(f"an alternative with other keywords: {sorted(alternative)}")
+            name = alternative["properties"]["event"]["const"]
+            if not isinstance(name, str) or name in by_event:
+                raise UnexpectedSchema(f"event constant {name!r} is not a distinct string")
+            by_event[name] = _built_once(alternative)
+        outer_items = {key: value for key, value in items.items() if key != "oneOf"}
+        events = {**schema["properties"]["events"], "items": outer_items}
+        outer = {**schema, "properties": {**schema["properties"], "events": events}}
+        return _built_once(outer), by_event
+
+    def passes_per_event(self, answer: Any) -> bool:
+        """The outer schema, then each event against the alternative its `event` names."""
+        if self.outer is None or not self.outer.is_valid(answer):
+            return False
+        events = answer.get("events") if isinstance(answer, dict) else None
+        for event in events or ():
+            alternative = self.by_event.get(event["event"])
+            if alternative is None or not alternative.is_valid(event):
+                return False
+        return True
+
+    def validate(self, answer: Any) -> None:
+        """Return if the answer is valid; raise what `jsonschema.validate` raises if not."""
+        if self.passes_per_event(answer):
+            return
+        # jsonschema.validate raises the best match among the errors, not the first one.
+        error = best_match(self.full.iter_errors(answer))
+        if error is not None:
+            raise error
+
+
 @functools.lru_cache(maxsize=1)
-def _response_validator() -> Any:
-    return _built_once(RemoteAction.action_response_format_spec())
+def _response_validator() -> ActionAnswerCheck:
+    return ActionAnswerCheck(RemoteAction.action_response_format_spec())
 
 
 @functools.lru_cache(maxsize=1)

@@ -4,6 +4,13 @@ At-least-once delivery (an entry is acknowledged only after its commit, so a cra
 between redelivers it) plus de-duplication by event id (an entry recorded twice stores one
 message) gives an exactly-once effect.
 
+The entries of one read are recorded in one transaction and acknowledged with one XACK: a
+turn's events arrive together (Rasa streams them when it saves the conversation), and a
+commit each cost the CRM and the database more than the recording itself on a busy machine.
+If that transaction fails, the batch is rolled back and recorded again one entry per
+transaction, as before, so a database outage is waited out entry by entry and an entry the
+database refuses is parked alone.
+
 Several CRM processes may run a consumer. They share one consumer group, but only the
 holder of a short lease in Redis reads: a conversation's events are then recorded in stream
 order, which concurrent readers could not promise. When the holder dies its lease expires,
@@ -154,12 +161,44 @@ class EventConsumer:
         reply: Any = await self.redis.xreadgroup(
             self.group, self.name, {self.stream: ">"}, count=self.batch_size, block=self.block_ms
         )
-        handled = 0
-        for _stream, entries in reply or []:
-            for entry_id, fields in entries:
-                await self.handle(_text(entry_id), _decode(fields))
-                handled += 1
-        return handled
+        batch = [
+            (_text(entry_id), _decode(fields))
+            for _stream, entries in reply or []
+            for entry_id, fields in entries
+        ]
+        await self.handle_batch(batch)
+        return len(batch)
+
+    async def handle_batch(self, batch: list[tuple[str, dict[str, str]]]) -> None:
+        """Record the entries in one transaction, then publish and acknowledge them together."""
+        if len(batch) < 2:
+            for entry_id, fields in batch:
+                await self.handle(entry_id, fields)
+            return
+        parsed: list[tuple[str, Recorded | None]] = []
+        for entry_id, fields in batch:
+            try:
+                parsed.append((entry_id, parse_entry(entry_id, fields)))
+            except PoisonEntry as error:
+                await self._park(entry_id, fields, str(error))  # acknowledged; the rest goes on
+        try:
+            async with transactional_session(self.session_factory) as session:
+                events: list[LiveEvent] = []
+                for _entry_id, recorded in parsed:
+                    if recorded is not None:
+                        events += await self._record(session, recorded)
+        except Exception as error:
+            # Rolled back: nothing of the batch is stored. One by one, each entry gets the
+            # single-entry handling (retries while the database is away, parking if refused).
+            logger.info("event batch of %d recorded one by one (%s)", len(parsed), type(error).__name__)
+            fields_by_id = dict(batch)
+            for entry_id, _recorded in parsed:
+                await self.handle(entry_id, fields_by_id[entry_id])
+            return
+        if events and self.publisher is not None:
+            await self.publisher.publish(*events)
+        if parsed:
+            await self.acknowledge(*(entry_id for entry_id, _recorded in parsed))
 
     async def handle(self, entry_id: str, fields: dict[str, str]) -> None:
         """Record one entry, commit, publish to consoles, then acknowledge it."""
@@ -175,9 +214,9 @@ class EventConsumer:
             await self.publisher.publish(*events)
         await self.acknowledge(entry_id)
 
-    async def acknowledge(self, entry_id: str) -> None:
-        """XACK: the entry's effect is committed."""
-        await self.redis.xack(self.stream, self.group, entry_id)
+    async def acknowledge(self, *entry_ids: str) -> None:
+        """XACK: the entries' effect is committed."""
+        await self.redis.xack(self.stream, self.group, *entry_ids)
 
     async def _record_with_retries(
         self, entry_id: str, fields: dict[str, str], recorded: Recorded

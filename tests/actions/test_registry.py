@@ -41,7 +41,36 @@ def test_action_server_registers_exactly_the_domains_actions():
     assert registered_actions() == DOMAIN_ACTIONS
 
 
-def test_the_domain_lists_the_same_actions():
+def domain_actions() -> dict[str, bool]:
+    """domain.yml's actions, each with its `send_domain` flag (an entry is a name or {name: options})."""
     domain = yaml.safe_load((Path(__file__).parents[2] / "bot" / "domain.yml").read_text(encoding="utf-8"))
+    actions: dict[str, bool] = {}
+    for entry in domain["actions"]:
+        if isinstance(entry, dict):
+            actions.update(
+                {name: bool((options or {}).get("send_domain")) for name, options in entry.items()}
+            )
+        else:
+            actions[entry] = False
+    return actions
 
-    assert set(domain["actions"]) == DOMAIN_ACTIONS
+
+def test_the_domain_lists_the_same_actions():
+    assert set(domain_actions()) == DOMAIN_ACTIONS
+
+
+def test_exactly_the_actions_that_read_the_domain_are_sent_it():
+    # endpoints.yml enables Rasa's selective domain: an action not marked `send_domain` gets
+    # an empty domain, and rasa-sdk's form validation reads the forms' required slots from it.
+    from rasa_sdk.executor import ActionExecutor
+    from rasa_sdk.forms import ValidationAction
+
+    executor = ActionExecutor()
+    executor.register_package("actions")
+    reads_domain = {
+        name
+        for name, action in executor.actions.items()
+        if isinstance(getattr(action, "__self__", None), ValidationAction)
+    }
+    assert reads_domain == {name for name in DOMAIN_ACTIONS if name.startswith("validate_")}
+    assert {name for name, sent in domain_actions().items() if sent} == reads_domain

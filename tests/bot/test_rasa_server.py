@@ -1,4 +1,4 @@
-"""bot/rasa_server.py: the posted-events check built once answers exactly as Rasa's own."""
+"""bot/rasa_server.py: its checks answer exactly as Rasa's own, kept connections, the model frozen."""
 
 from __future__ import annotations
 
@@ -9,10 +9,20 @@ from typing import Any
 import pytest
 import rasa.server
 import rasa.utils.endpoints
+from jsonschema import ValidationError
 
 from bot import rasa_server
 
 RASA_CHECK = rasa.server.validate_events_in_request_body
+
+
+def RASA_ACTION_CHECK(answer: Any) -> None:  # noqa: N802 (a constant-like reference)
+    """Rasa's own check of an action answer: jsonschema.validate against its schema."""
+    import jsonschema
+
+    jsonschema.validate(answer, rasa_server.RemoteAction.action_response_format_spec())
+
+
 AGENT_LINE = {"event": "bot", "text": "Hi, Alex here", "timestamp": 1.0, "metadata": {"crm_event_id": "e1"}}
 
 
@@ -179,3 +189,71 @@ async def test_the_model_loaded_at_start_up_is_frozen_out_of_the_collector(monke
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+# --- the action answer check, per event type ------------------------------------------------------
+
+SLOT = {"event": "slot", "name": "order_number", "value": "ORD-100001", "timestamp": None}
+UTTERANCE = {"response": "utter_order_status", "order_number": "ORD-100001", "buttons": []}
+VALID_ANSWERS = [
+    {"events": [], "responses": []},
+    {"events": [SLOT, {"event": "slot", "name": "requested_slot", "value": None}], "responses": [UTTERANCE]},
+    {"events": [{"event": "followup", "name": "action_listen"}, {"event": "active_loop", "name": None}]},
+    {"events": [{"event": "action_execution_rejected", "name": "x", "metadata": {"why": "test"}}]},
+    {"events": [{"event": "bot", "text": "hi", "timestamp": 1.5}, {"event": "reset_slots"}]},
+    {
+        "events": [
+            {"event": "user", "text": "hi", "parse_data": {"intent": {"name": "greet", "confidence": 1}}}
+        ]
+    },
+    {"responses": [{"text": "only words"}]},
+    {},
+]
+INVALID_ANSWERS = [
+    {"events": [{"event": "no_such_event"}]},
+    {"events": [{"event": "slot", "value": 1}]},  # a slot without its name
+    {"events": [{"event": 7}]},
+    {"events": [{"name": "x"}]},  # no event type
+    {"events": [{**SLOT, "timestamp": "yesterday"}]},
+    {"events": [{**SLOT, "metadata": ["not", "an", "object"]}]},
+    {"events": [SLOT, "not an object"]},
+    {"events": {"event": "slot"}},
+    {"events": [], "responses": "utter_greet"},
+    {"responses": ["not an object"]},
+    {"events": [{"event": "user", "parse_data": {"entities": [{"value": "x"}]}}]},  # entity without name
+    {"events": [{"event": "user", "parse_data": "not an object"}]},
+    [],
+    "answer",
+]
+
+
+@pytest.mark.parametrize("answer", VALID_ANSWERS + INVALID_ANSWERS)
+def test_the_per_event_check_gives_the_full_validators_verdict_and_error(answer):
+    check = rasa_server._response_validator()
+    assert check.outer is not None  # Rasa 3.6's schema has the shape the shortcut needs
+    full_verdict = check.full.is_valid(answer)
+    if full_verdict:
+        assert check.passes_per_event(answer)
+        check.validate(answer)
+        return
+    assert not check.passes_per_event(answer)
+    with pytest.raises(ValidationError) as ours:
+        check.validate(answer)
+    with pytest.raises(ValidationError) as rasas:
+        RASA_ACTION_CHECK(answer)
+    assert ours.value.message == rasas.value.message
+
+
+def test_the_corpus_holds_both_kinds():
+    check = rasa_server._response_validator()
+    assert all(check.full.is_valid(answer) for answer in VALID_ANSWERS)
+    assert not any(check.full.is_valid(answer) for answer in INVALID_ANSWERS)
+
+
+def test_a_schema_of_another_shape_is_always_checked_in_full():
+    check = rasa_server.ActionAnswerCheck({"type": "object", "properties": {"events": {"type": "array"}}})
+    assert check.outer is None
+    assert not check.passes_per_event({"events": []})
+    check.validate({"events": []})
+    with pytest.raises(ValidationError):
+        check.validate({"events": "x"})

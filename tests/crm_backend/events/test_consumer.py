@@ -11,6 +11,7 @@ import pytest
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_backend.agents.models import Agent
@@ -120,7 +121,7 @@ async def test_a_redelivered_entry_stores_nothing_new(
 class CrashBeforeAck(EventConsumer):
     """Dies after its commit and before XACK, like a process killed at the worst moment."""
 
-    async def acknowledge(self, entry_id: str) -> None:
+    async def acknowledge(self, *entry_ids: str) -> None:
         raise SystemExit("killed between commit and ack")
 
 
@@ -139,8 +140,9 @@ async def test_restart_between_commit_and_ack_loses_and_duplicates_nothing(
     await crashing.ensure_group()
     with pytest.raises(SystemExit):
         await crashing.consume_new()
-    # One entry committed, none acknowledged; three delivered to the dead consumer.
-    assert [m.text for m in await messages_of(session, sender)] == ["message 0"]
+    # The first read's three entries committed together, none acknowledged: all three are
+    # pending for the dead consumer.
+    assert [m.text for m in await messages_of(session, sender)] == ["message 0", "message 1", "message 2"]
     assert await pending(redis_client, keys) == 3
 
     # The same process restarted reads its own pending entries; another one claims them.
@@ -256,3 +258,71 @@ async def test_only_the_lease_holder_consumes(
     assert not await second._hold_lease()
     await first.release_lease()
     assert await second._hold_lease()
+
+
+class CountingSessions:
+    """The consumer's session factory, counting the sessions (one per transaction) it hands out."""
+
+    def __init__(self, factory: Any) -> None:
+        self.factory = factory
+        self.opened = 0
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        self.opened += 1
+        return self.factory(*args, **kwargs)
+
+
+async def test_the_entries_of_one_read_are_recorded_in_one_transaction(
+    make_consumer: ConsumerFactory,
+    redis_client: Redis,
+    keys: StreamKeys,
+    session: AsyncSession,
+    session_factory: Any,
+):
+    senders = [new_sender(), new_sender()]
+    pipeline = redis_client.pipeline()
+    for number in range(6):  # what one turn of two conversations streams: user, bot, ...
+        event = (user_event if number % 2 == 0 else bot_event)(senders[number % 2], f"line {number}")
+        pipeline.xadd(keys.stream, {"event_id": uuid.uuid4().hex, "event": json.dumps(event)})
+    pipeline.xadd(
+        keys.stream, {"event": json.dumps({"sender_id": senders[0], "event": "action", "name": "x"})}
+    )
+    await pipeline.execute()
+    counting = CountingSessions(session_factory)
+    subscriber = redis_client.pubsub(ignore_subscribe_messages=True)
+    await subscriber.subscribe(keys.live)
+
+    await drain(make_consumer(session_factory=counting))
+
+    assert counting.opened == 1  # one entry per transaction opened seven
+    assert [m.text for m in await messages_of(session, senders[0])] == ["line 0", "line 2", "line 4"]
+    assert [m.text for m in await messages_of(session, senders[1])] == ["line 1", "line 3", "line 5"]
+    assert await pending(redis_client, keys) == 0
+    announced = await collect(subscriber, 6)
+    assert [event["message"]["text"] for event in announced] == [f"line {n}" for n in range(6)]
+
+
+class RefusingConsumer(EventConsumer):
+    """The database refuses one message (as it would a value it can't store)."""
+
+    async def _record(self, session: AsyncSession, recorded: Any) -> Any:
+        if getattr(getattr(recorded, "data", None), "text", None) == "refuse me":
+            raise DBAPIError("INSERT INTO messages", {}, ValueError("value out of range"))
+        return await super()._record(session, recorded)
+
+
+async def test_a_batch_the_database_refuses_is_recorded_one_by_one_and_only_the_refused_entry_parked(
+    make_consumer: ConsumerFactory, redis_client: Redis, keys: StreamKeys, session: AsyncSession
+):
+    sender = new_sender()
+    await add_event(redis_client, keys.stream, user_event(sender, "before"))
+    refused_id = await add_event(redis_client, keys.stream, user_event(sender, "refuse me"))
+    await add_event(redis_client, keys.stream, user_event(sender, "after"))
+
+    await drain(make_consumer(RefusingConsumer))
+
+    assert [m.text for m in await messages_of(session, sender)] == ["before", "after"]
+    parked: Any = await redis_client.xrange(f"{keys.stream}:dead")
+    assert [fields[b"entry_id"].decode() for _id, fields in parked] == [refused_id]
+    assert b"refused by the database" in parked[0][1][b"reason"]
+    assert await pending(redis_client, keys) == 0
