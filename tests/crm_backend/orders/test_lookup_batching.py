@@ -108,11 +108,12 @@ async def test_cancelled_waiters_are_skipped_and_the_turn_is_passed_on(database)
     assert list(await asyncio.gather(batcher.get(5), batcher.get(6))) == [50, 60]
 
 
+# PostgreSQL only: SQLite reads orders through the ORM, one at a time, with no shared statement.
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 async def test_the_shared_statement_answers_each_key_like_its_own_statement(
     connection: AsyncConnection, session_factory: async_sessionmaker[AsyncSession], session: AsyncSession
 ):
-    if connection.dialect.name != "postgresql":
-        pytest.skip("SQLite reads orders through the ORM, one at a time")
+    assert connection.dialect.name == "postgresql"
     delivered = await make_order(session, delivered_days_ago=5)
     shipped = await make_order(session, status=OrderStatus.SHIPPED, shipped=True)
     other = await make_customer(session)
@@ -138,14 +139,15 @@ async def test_the_shared_statement_answers_each_key_like_its_own_statement(
     assert [found is not None for found in together] == [True, True, False, False, False, True]
 
 
+# PostgreSQL only: the tests' SQLite connection serves one request at a time.
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 async def test_concurrent_lookups_through_the_api_each_get_their_own_order(
     client: httpx.AsyncClient,
     session: AsyncSession,
     connection: AsyncConnection,
     monkeypatch: pytest.MonkeyPatch,
 ):
-    if connection.dialect.name != "postgresql":
-        pytest.skip("the tests' SQLite connection serves one request at a time")
+    assert connection.dialect.name == "postgresql"
     batch_sizes: list[int] = []
     read_together = repository.owned_order_documents
 
