@@ -76,6 +76,18 @@ class StackConfig:
         return f"http://{HOST}:{self.rasa_port}"
 
 
+def rasa_command(config: StackConfig, model_file: Path) -> list[str]:
+    """The arguments after `python -m`: bot/rasa_server.py (`rasa` with its speed fixes) serving the model."""
+    return [
+        "rasa_server", "run", "--enable-api", "--cors", "*",
+        "--interface", HOST, "--port", str(config.rasa_port), "--model", str(model_file),
+        "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+        # One argument with "=": a generated token may start with "-", which argparse would
+        # otherwise take for an option ("--auth-token: expected one argument").
+        f"--auth-token={config.rasa_token}",
+    ]  # fmt: skip
+
+
 def rasa_redis_env(redis_url: str, key_prefix: str) -> dict[str, str]:
     """Split a redis:// URL into the variables bot/endpoints.yml reads."""
     parts = urlsplit(redis_url)
@@ -226,13 +238,7 @@ class Stack:
                 **rasa_redis_env(self.redis_url, config.redis_key_prefix),
                 "ACTION_ENDPOINT_URL": f"{config.actions_url}/webhook",
             }
-            rasa_args = [
-                # bot/rasa_server.py: `rasa` with the action-answer check built once.
-                "rasa_server", "run", "--enable-api", "--cors", "*",
-                "--interface", HOST, "--port", str(config.rasa_port), "--model", str(model_file),
-                "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
-                "--auth-token", config.rasa_token,
-            ]  # fmt: skip
+            rasa_args = rasa_command(config, model_file)
             # Loading the TensorFlow model takes most of a minute on two cores.
             # /status needs the token too: ready means the model is loaded.
             health = f"/status?token={quote(config.rasa_token)}"

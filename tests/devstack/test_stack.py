@@ -9,9 +9,9 @@ import sys
 
 import pytest
 
-from devstack.paths import REPO_ROOT
+from devstack.paths import BOT_PYTHON, REPO_ROOT
 from devstack.services import ServiceFailed, free_port
-from devstack.stack import Stack, StackConfig, rasa_redis_env
+from devstack.stack import Stack, StackConfig, rasa_command, rasa_redis_env
 
 
 def test_redis_url_is_split_for_rasa():
@@ -23,6 +23,21 @@ def test_redis_url_is_split_for_rasa():
         "RASA_REDIS_KEY_PREFIX": "shop",
     }
     assert rasa_redis_env("redis://127.0.0.1", "x")["REDIS_DB"] == "0"
+
+
+@pytest.mark.parametrize("token", ["-Xq3_token-that-starts-with-a-dash", "plain_token"])
+def test_rasas_own_parser_reads_the_token_even_when_it_starts_with_a_dash(tmp_path, token):
+    # secrets.token_urlsafe starts with "-" once in 64 tokens; Rasa then refused to start.
+    argv = rasa_command(StackConfig(rasa_token=token, rasa_port=5999), tmp_path / "model.tar.gz")
+    parse = (
+        "import sys; from rasa.__main__ import create_argument_parser; "
+        "args = create_argument_parser().parse_args(sys.argv[1:]); print(args.auth_token, args.port)"
+    )
+    done = subprocess.run(
+        [str(BOT_PYTHON), "-c", parse, *argv[1:]], capture_output=True, text=True, check=False, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split()[-2:] == [token, "5999"]
 
 
 def test_missing_model_stops_before_anything_starts(tmp_path):
