@@ -78,12 +78,12 @@ class ActionAnswerCheck:
 
     def __init__(self, schema: dict[str, Any]) -> None:
         self.full = _built_once(schema)
-        self.outer: Any = None
-        self.by_event: dict[str, Any] = {}
+        self.outer: Any
+        self.by_event: dict[str, Any]
         try:
             self.outer, self.by_event = self._split(schema)
         except (UnexpectedSchema, KeyError, TypeError):
-            self.outer, self.by_event = None, {}
+            self.outer, self.by_event = None, {}  # every answer gets the full check
 
     @staticmethod
     def _split(schema: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
@@ -224,26 +224,27 @@ async def _request_on_kept_connection(
                 f"Failed to find certificate file, '{os.path.abspath(self.cafile)}' does not exist."  # noqa: ASYNC240 (an error message)
             ) from error
     params = self.combine_parameters(kwargs)
-    for attempt in (1, 2):
+
+    async def send() -> Any:
         session = KEPT_SESSIONS.session_for(self)
-        try:
-            async with session.request(
-                method, url, headers=headers, params=params, compress=compress, ssl=sslcontext, **kwargs
-            ) as response:
-                if response.status >= 400:
-                    raise rasa.utils.endpoints.ClientResponseError(
-                        response.status, response.reason, await response.content.read()
-                    )
-                try:
-                    return await response.json()
-                except aiohttp.ContentTypeError:
-                    return None
-        except aiohttp.ServerDisconnectedError:
-            # A kept connection the server closed before answering (it restarted): the
-            # request was not read, so it goes once more, on a new connection.
-            if attempt == 2:
-                raise
-    return None  # not reached: the second attempt returns or raises
+        async with session.request(
+            method, url, headers=headers, params=params, compress=compress, ssl=sslcontext, **kwargs
+        ) as response:
+            if response.status >= 400:
+                raise rasa.utils.endpoints.ClientResponseError(
+                    response.status, response.reason, await response.content.read()
+                )
+            try:
+                return await response.json()
+            except aiohttp.ContentTypeError:
+                return None
+
+    try:
+        return await send()
+    except aiohttp.ServerDisconnectedError:
+        # A kept connection the server closed before answering (it restarted): the request
+        # was not read, so it goes once more, on a new connection.
+        return await send()
 
 
 _load_agent_on_start = rasa.core.run.load_agent_on_start
