@@ -24,9 +24,20 @@ from sqlalchemy import JSON, Connection, create_engine, func, insert, select, te
 from sqlalchemy.engine import make_url
 
 from crm_backend.core.enums import Channel
-from crm_backend.demo.seed import CARRIERS, CITIES, FIRST_NAMES, LAST_NAMES, LIFECYCLE, PRODUCTS, STREETS
+from crm_backend.demo.seed import (
+    CARRIERS,
+    CITIES,
+    FIRST_NAMES,
+    LAST_NAMES,
+    LIFECYCLE,
+    PRODUCTS,
+    STREETS,
+    MoneyBack,
+    money_back,
+    return_number,
+)
 from crm_backend.models import Base
-from crm_backend.orders.models import OrderStatus
+from crm_backend.orders.models import OrderStatus, RefundStatus, ReturnStatus
 from crm_backend.orders.numbers import format_order_number
 
 DEFAULT_SEED = 424242
@@ -55,6 +66,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "order_status_changes": "id order_id status changed_at note",
         "shipments": "id order_id carrier tracking_number tracking_url estimated_delivery"
         " shipped_at delivered_at",
+        "order_returns": "id number order_id status reason items requested_at received_at resolved_at",
+        "refunds": "id order_id return_id amount_cents currency status reason created_at completed_at",
     }.items()
 }
 CHANNELS = (Channel.WEB.value, Channel.MESSENGER.value, Channel.TELEGRAM.value, Channel.WHATSAPP.value, None)
@@ -190,7 +203,15 @@ class _Builder:
     def order_rows(self, count: int) -> dict[str, list[Row]]:
         rng = self.rng
         rows: dict[str, list[Row]] = {
-            t: [] for t in ("orders", "order_items", "order_status_changes", "shipments")
+            t: []
+            for t in (
+                "orders",
+                "order_items",
+                "order_status_changes",
+                "shipments",
+                "order_returns",
+                "refunds",
+            )
         }
         for _ in range(count):
             customer = self.customers[rng.randrange(len(self.customers))]
@@ -222,11 +243,47 @@ class _Builder:
                 )
             number, status, updated = format_order_number(self.sequence), steps[-1].value, changed[steps[-1]]
             self.sequence += 1
+            if (owed := money_back(number, steps, changed, _moment(self.until))) is not None:
+                self._money_back_rows(rows, order_id, number, total, owed)
             cid, email, address = customer
             rows["orders"].append(
                 (order_id, number, cid, email, status, "EUR", total, address, _moment(placed), updated)
             )
         return rows
+
+    def _money_back_rows(
+        self, rows: dict[str, list[Row]], order_id: int, number: str, total: int, owed: MoneyBack
+    ) -> None:
+        return_id = None
+        if owed.return_received_at is not None:
+            return_id = self._id("order_returns")
+            refunded = owed.refund_status is RefundStatus.COMPLETED
+            rows["order_returns"].append(
+                (
+                    return_id,
+                    return_number(number),
+                    order_id,
+                    (ReturnStatus.REFUNDED if refunded else ReturnStatus.RECEIVED).value,
+                    owed.reason,
+                    [],
+                    owed.return_requested_at,
+                    owed.return_received_at,
+                    owed.refund_completed_at,
+                )
+            )
+        rows["refunds"].append(
+            (
+                self._id("refunds"),
+                order_id,
+                return_id,
+                total,
+                "EUR",
+                owed.refund_status.value,
+                owed.reason,
+                owed.refund_created_at,
+                owed.refund_completed_at,
+            )
+        )
 
 
 def sync_database_url(database_url: str) -> str:
@@ -276,7 +333,9 @@ def generate(
 
             def write(rows: dict[str, list[Row]]) -> None:
                 for table, table_rows in rows.items():
-                    sink.write(table, table_rows)
+                    # An empty executemany would insert one row of defaults.
+                    if table_rows:
+                        sink.write(table, table_rows)
                     summary.rows[table] += len(table_rows)
 
             write(builder.customer_rows(customers))

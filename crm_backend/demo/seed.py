@@ -8,6 +8,7 @@ and old ones outside it.
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -23,7 +24,17 @@ from crm_backend.demo.support_seed import seed_support_history
 from crm_backend.faq.models import FaqArticle
 from crm_backend.faq.schemas import ArticleCreate
 from crm_backend.faq.service import upsert_articles
-from crm_backend.orders.models import Order, OrderItem, OrderStatus, OrderStatusChange, Shipment
+from crm_backend.orders.models import (
+    Order,
+    OrderItem,
+    OrderReturn,
+    OrderStatus,
+    OrderStatusChange,
+    Refund,
+    RefundStatus,
+    ReturnStatus,
+    Shipment,
+)
 from crm_backend.orders.numbers import format_order_number
 from faq.content import ARTICLES_DIR, ContentError, load_articles
 
@@ -118,6 +129,62 @@ LIFECYCLE = (
 )
 
 
+RETURN_REASONS = ("wrong size", "not as described", "arrived damaged", "changed my mind", None)
+
+
+@dataclass(frozen=True, slots=True)
+class MoneyBack:
+    """The refund an order cancelled after payment, or returned, carries; and the return behind it."""
+
+    refund_status: RefundStatus
+    refund_created_at: datetime
+    refund_completed_at: datetime | None
+    reason: str | None
+    # Only for a returned order: when the customer asked, and when the parcel came back.
+    return_requested_at: datetime | None = None
+    return_received_at: datetime | None = None
+
+
+def return_number(order_number: str) -> str:
+    """The return of a seeded order: RMA- and the order's digits, clear of the service's counter.
+
+    The service numbers returns RMA-000001 upwards; seeded orders start at 100001 (demo) and
+    1000000 (scale data), far beyond what a demo shop's counter reaches.
+    """
+    return order_number.replace("ORD-", "RMA-", 1)
+
+
+def money_back(
+    order_number: str,
+    steps: Sequence[OrderStatus],
+    changed_at: Mapping[OrderStatus, datetime],
+    until: datetime,
+) -> MoneyBack | None:
+    """What a cancelled-after-payment or returned order owes the customer, as the service would record it.
+
+    Its own random stream per order: the order streams (and so every order of the demo and
+    scale data, which tests and benchmarks sample) stay what they were.
+    """
+    final = steps[-1]
+    if final is OrderStatus.CANCELLED and OrderStatus.PAID in steps:
+        # cancel_order: a paid order gets a refund of its total.
+        rng, created = random.Random(f"refund-{order_number}"), changed_at[OrderStatus.CANCELLED]
+        requested = received = None
+        reason: str | None = "order cancelled"
+    elif final is OrderStatus.RETURNED:
+        rng, received = random.Random(f"return-{order_number}"), changed_at[OrderStatus.RETURNED]
+        delivered = changed_at[OrderStatus.DELIVERED]
+        requested, created = delivered + (received - delivered) * rng.uniform(0.1, 0.5), received
+        reason = rng.choice(RETURN_REASONS)
+    else:
+        return None
+    completed = created + timedelta(days=rng.uniform(1, 6))
+    if completed < until:
+        return MoneyBack(RefundStatus.COMPLETED, created, completed, reason, requested, received)
+    status = RefundStatus.PROCESSING if rng.random() < 0.5 else RefundStatus.PENDING
+    return MoneyBack(status, created, None, reason, requested, received)
+
+
 @dataclass(frozen=True, slots=True)
 class DemoOrder:
     """A hand-picked order the README and tests refer to by number."""
@@ -209,6 +276,30 @@ def _build_order(
             )
         )
     order.updated_at = last
+    changed_at = {change.status: change.changed_at for change in order.status_history}
+    if (owed := money_back(order.number, steps, changed_at, until)) is not None:
+        refund = Refund(
+            amount_cents=order.total_cents,
+            currency=order.currency,
+            status=owed.refund_status,
+            reason=owed.reason,
+            created_at=owed.refund_created_at,
+            completed_at=owed.refund_completed_at,
+        )
+        if owed.return_received_at is not None:
+            refunded = owed.refund_status is RefundStatus.COMPLETED
+            order.returns.append(
+                OrderReturn(
+                    number=return_number(order.number),
+                    status=ReturnStatus.REFUNDED if refunded else ReturnStatus.RECEIVED,
+                    reason=owed.reason,
+                    items=[],
+                    requested_at=owed.return_requested_at,
+                    received_at=owed.return_received_at,
+                    resolved_at=owed.refund_completed_at,
+                )
+            )
+        order.refunds.append(refund)
     return order
 
 
@@ -260,8 +351,9 @@ async def seed_demo_data(
 
     # The hand-picked demo orders come first, so their numbers are stable.
     ages = {OrderStatus.SHIPPED: 2, OrderStatus.PAID: 1, OrderStatus.DELIVERED: 7}
+    built: list[Order] = []
     for sequence, demo in enumerate(DEMO_ORDERS, start=1):
-        session.add(
+        built.append(
             _build_order(
                 rng,
                 sequence=100_000 + sequence,
@@ -273,7 +365,7 @@ async def seed_demo_data(
         )
     for sequence in range(100_001 + len(DEMO_ORDERS), 100_001 + orders):
         age_days = rng.randint(0, 120)
-        session.add(
+        built.append(
             _build_order(
                 rng,
                 sequence=sequence,
@@ -283,7 +375,12 @@ async def seed_demo_data(
                 age_days=age_days,
             )
         )
+    session.add_all(built)
     await session.flush()
+    for order in built:
+        # A returned order's refund pays for its return (both built, so loaded: no lazy load).
+        if order.status is OrderStatus.RETURNED:
+            order.refunds[0].return_id = order.returns[0].id
     await seed_support_history(session, rng=rng, customers=people, anchor=anchor, scale=orders)
     return True
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from collections import Counter
+from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -14,6 +15,7 @@ from crm_backend.demo.seed import DEMO_ORDERS, seed_demo_data
 from crm_backend.demo.support_seed import DEMO_LOGINS
 from crm_backend.orders.models import Order, OrderStatus
 from crm_backend.tickets.models import Ticket, TicketStatus
+from tests.crm_backend.money_back import check_money_back
 
 ANCHOR = date(2026, 1, 15)
 
@@ -65,6 +67,22 @@ async def test_seed_covers_every_status_and_the_readme_orders(session):
         order = await session.scalar(select(Order).where(Order.number == demo.number))
         assert order is not None
         assert (order.email, order.status) == (demo.email, demo.status)
+
+
+async def test_seed_gives_cancelled_and_returned_orders_their_refunds_and_returns(session):
+    assert await seed_demo_data(session, anchor=ANCHOR)
+
+    orders = (
+        await session.scalars(
+            select(Order).options(
+                selectinload(Order.status_history), selectinload(Order.returns), selectinload(Order.refunds)
+            )
+        )
+    ).all()
+    until = datetime(ANCHOR.year, ANCHOR.month, ANCHOR.day, tzinfo=UTC)
+    cases = Counter(check_money_back(order, until=until) for order in orders)
+    assert cases["returned"] > 10
+    assert cases["cancelled after payment"] > 10
 
 
 async def test_seed_leaves_a_populated_database_alone(session):

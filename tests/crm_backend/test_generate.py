@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -17,13 +18,24 @@ from crm_backend.core.database import create_engine as create_async_engine
 from crm_backend.core.database import create_session_factory
 from crm_backend.customers.models import Customer, CustomerEmail
 from crm_backend.demo.generate import GenerateError, generate, sync_database_url
-from crm_backend.orders.models import Order, OrderItem, OrderStatus, OrderStatusChange, Shipment
+from crm_backend.orders.models import (
+    Order,
+    OrderItem,
+    OrderReturn,
+    OrderStatus,
+    OrderStatusChange,
+    Refund,
+    RefundStatus,
+    Shipment,
+)
 from crm_backend.orders.schemas import OwnershipProof
 from crm_backend.orders.service import OrderNotFound, verify_order_owner
 from tests.crm_backend.conftest import alembic_config
+from tests.crm_backend.money_back import check_money_back
 from tests.databases import temporary_database
 
 ANCHOR = date(2026, 1, 15)
+ANCHOR_MIDNIGHT = datetime(2026, 1, 15, tzinfo=UTC)
 NewDatabase = Callable[[], str]
 
 
@@ -114,6 +126,27 @@ def test_generate_writes_the_requested_customers_and_orders(new_database: NewDat
         assert steps[0] is OrderStatus.PLACED
         assert steps[-1] is order.status
         assert len(order.shipments) == (OrderStatus.SHIPPED in steps)
+
+
+def test_cancelled_and_returned_orders_carry_their_refunds_and_returns(new_database: NewDatabase):
+    url = new_database()
+
+    _small(url, orders=400)
+
+    with _session(url) as session:
+        orders = session.scalars(
+            select(Order).options(
+                selectinload(Order.status_history), selectinload(Order.returns), selectinload(Order.refunds)
+            )
+        ).all()
+        cases = Counter(check_money_back(order, until=ANCHOR_MIDNIGHT) for order in orders)
+        assert _count(session, OrderReturn) == cases["returned"] > 0
+        assert _count(session, Refund) == cases["returned"] + cases["cancelled after payment"]
+    assert cases["cancelled after payment"] > 0
+    # Some refunds were paid out, and some returned orders are still waiting for theirs.
+    statuses = {refund.status for order in orders for refund in order.refunds}
+    assert RefundStatus.COMPLETED in statuses
+    assert statuses - {RefundStatus.COMPLETED}
 
 
 def test_same_seed_gives_the_same_orders_and_another_seed_does_not(new_database: NewDatabase):

@@ -11,6 +11,7 @@ from sqlalchemy.pool import QueuePool
 
 from crm_backend.core.config import to_async_url
 from crm_backend.core.database import ReadOnlyDatabase, create_engine, create_session_factory
+from crm_backend.orders.repository import OWNED_ORDER_DOCUMENTS, OwnershipKey, owned_order_documents
 
 
 @pytest.fixture
@@ -81,3 +82,22 @@ async def test_disposing_the_engine_closes_the_kept_connections(database_url: st
 
     if driver is not None:
         assert driver.is_closed()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_lent_connections_plan_the_batched_lookup_once(own_engine: AsyncEngine):
+    # Left to PostgreSQL's default, the batched lookup (unnest of parameter arrays) was
+    # re-planned on every run: 0 generic plans in 400, twice the time per statement.
+    database = ReadOnlyDatabase(lambda: (own_engine, create_session_factory(own_engine)), keep=1)
+    keys = [OwnershipKey(f"ORD-{n:06d}", "nobody@example.com", None) for n in range(3)]
+    async with database.driver() as driver:
+        assert driver is not None
+        assert await driver.fetchval("SHOW plan_cache_mode") == "force_generic_plan"
+        for _ in range(8):
+            assert await owned_order_documents(driver, keys) == [None, None, None]
+        plans = await driver.fetchrow(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement = $1",
+            OWNED_ORDER_DOCUMENTS,
+        )
+    assert plans is not None
+    assert (plans["generic_plans"], plans["custom_plans"]) == (8, 0)
