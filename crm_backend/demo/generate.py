@@ -37,7 +37,7 @@ from crm_backend.demo.seed import (
     return_number,
 )
 from crm_backend.models import Base
-from crm_backend.orders.models import OrderStatus, RefundStatus, ReturnStatus
+from crm_backend.orders.models import OrderStatus
 from crm_backend.orders.numbers import format_order_number
 
 DEFAULT_SEED = 424242
@@ -257,13 +257,12 @@ class _Builder:
         return_id = None
         if owed.return_received_at is not None:
             return_id = self._id("order_returns")
-            refunded = owed.refund_status is RefundStatus.COMPLETED
             rows["order_returns"].append(
                 (
                     return_id,
                     return_number(number),
                     order_id,
-                    (ReturnStatus.REFUNDED if refunded else ReturnStatus.RECEIVED).value,
+                    owed.return_status.value,
                     owed.reason,
                     [],
                     owed.return_requested_at,

@@ -144,6 +144,13 @@ class MoneyBack:
     return_requested_at: datetime | None = None
     return_received_at: datetime | None = None
 
+    @property
+    def return_status(self) -> ReturnStatus:
+        """The return's status: refunded once its refund is paid out, received until then."""
+        return (
+            ReturnStatus.REFUNDED if self.refund_status is RefundStatus.COMPLETED else ReturnStatus.RECEIVED
+        )
+
 
 def return_number(order_number: str) -> str:
     """The return of a seeded order: RMA- and the order's digits, clear of the service's counter.
@@ -287,11 +294,10 @@ def _build_order(
             completed_at=owed.refund_completed_at,
         )
         if owed.return_received_at is not None:
-            refunded = owed.refund_status is RefundStatus.COMPLETED
             order.returns.append(
                 OrderReturn(
                     number=return_number(order.number),
-                    status=ReturnStatus.REFUNDED if refunded else ReturnStatus.RECEIVED,
+                    status=owed.return_status,
                     reason=owed.reason,
                     items=[],
                     requested_at=owed.return_requested_at,
