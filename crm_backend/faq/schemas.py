@@ -33,7 +33,7 @@ class ArticleCreate(ArticleFields):
 
 
 class ArticleUpdate(BaseModel):
-    """Fields to change; omitted ones stay as they are. is_active=false retires the article."""
+    """Fields to change; omitted (or null) ones stay as they are. is_active=false retires the article."""
 
     question: Question | None = None
     answer: Answer | None = None

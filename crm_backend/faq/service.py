@@ -75,7 +75,7 @@ async def update_article(
 ) -> FaqArticle:
     """Edit an article; any content change bumps its version (stored embeddings go stale)."""
     article = await get_article(session, article_id)
-    changes = data.model_dump(mode="json", exclude_unset=True, exclude={"is_active"})
+    changes = data.model_dump(mode="json", exclude_unset=True, exclude_none=True, exclude={"is_active"})
     content_changed = False
     for field, value in changes.items():
         if getattr(article, field) != value:

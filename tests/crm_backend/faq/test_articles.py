@@ -47,6 +47,20 @@ async def test_edits_bump_the_version_only_when_content_changes(admin_client):
     assert edited.json()["answer"] == "Now 1-2 days."
 
 
+async def test_null_fields_in_an_edit_stay_as_they_are(admin_client):
+    """Found by the API fuzzer: an explicit null once reached a NOT NULL column (a 500)."""
+    await admin_client.post("/api/faq/articles", json={**ARTICLE, "id": "delivery-time"})
+    nulls = dict.fromkeys(("question", "answer", "alternatives", "tags", "links", "is_active"))
+
+    edited = await admin_client.patch("/api/faq/articles/delivery-time", json=nulls)
+
+    assert edited.status_code == 200
+    assert edited.json()["version"] == 1
+    assert edited.json()["question"] == ARTICLE["question"]
+    assert edited.json()["alternatives"] == ARTICLE["alternatives"]
+    assert edited.json()["is_active"] is True
+
+
 async def test_retired_articles_leave_the_active_list_and_can_be_restored(admin_client):
     await admin_client.post("/api/faq/articles", json={**ARTICLE, "id": "delivery-time"})
 
