@@ -37,6 +37,7 @@ from crm_backend.demo.seed import (
     return_number,
 )
 from crm_backend.models import Base
+from crm_backend.orders import documents
 from crm_backend.orders.models import OrderStatus
 from crm_backend.orders.numbers import format_order_number
 
@@ -46,6 +47,8 @@ FIRST_ORDER_SEQUENCE = 1_000_000
 EMAIL_DOMAIN = "scale.example.org"
 BATCH_ORDERS = 20_000
 PROGRESS_EVERY = 100_000
+# Orders per statement when the read model's documents are rendered after a bulk load.
+DOCUMENT_CHUNK = 50_000
 # Order ages follow an exponential curve (most orders recent), capped at two years.
 MEAN_AGE_DAYS = 90.0
 MAX_AGE_DAYS = 730
@@ -300,6 +303,22 @@ def _first_ids(connection: Connection) -> dict[str, int]:
     }
 
 
+def _render_documents(connection: Connection, first_order_id: int, progress: Callable[[str], None]) -> None:
+    """Render the read model's documents of the orders from `first_order_id` on, in chunks."""
+    started = time.monotonic()
+    last = int(
+        connection.scalar(select(func.coalesce(func.max(Base.metadata.tables["orders"].c.id), 0))) or 0
+    )
+    for low in range(first_order_id, last + 1, DOCUMENT_CHUNK):
+        connection.execute(
+            text(
+                "SELECT order_documents_render(array(SELECT id FROM orders WHERE id >= :low AND id < :high))"
+            ),
+            {"low": low, "high": low + DOCUMENT_CHUNK},
+        )
+    progress(f"generate: order documents rendered ({time.monotonic() - started:.1f}s)")
+
+
 def generate(
     database_url: str,
     *,
@@ -322,12 +341,17 @@ def generate(
             first_number = format_order_number(first_sequence)
             if connection.scalar(select(orders_table.c.id).where(orders_table.c.number == first_number)):
                 raise GenerateError(f"the database already holds {first_number}; generate into a fresh one")
+            first_ids = _first_ids(connection)
             builder = _Builder(
                 seed=seed,
                 anchor=anchor or datetime.now(UTC).date(),
-                first_ids=_first_ids(connection),
+                first_ids=first_ids,
                 first_sequence=first_sequence,
             )
+            if postgres:
+                # Each COPY would re-render its orders' documents (six times per order, one
+                # dead row each): the documents are rendered once, at the end, instead.
+                connection.execute(text(f"SET LOCAL {documents.DEFER_SETTING} = 'on'"))
             sink: _Sink = _CopySink(connection) if postgres else _InsertSink(connection)
 
             def write(rows: dict[str, list[Row]]) -> None:
@@ -347,6 +371,7 @@ def generate(
                 if done % PROGRESS_EVERY == 0 or done == orders:
                     progress(f"generate: {done:,}/{orders:,} orders ({time.monotonic() - started:.1f}s)")
             if postgres:
+                _render_documents(connection, first_ids["orders"], progress)
                 # COPY with explicit ids leaves the id sequences behind; the app inserts next.
                 for table in COLUMNS:
                     connection.execute(

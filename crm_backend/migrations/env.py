@@ -14,6 +14,7 @@ from crm_backend.core.config import get_settings, to_async_url
 from crm_backend.core.database import create_engine
 from crm_backend.core.types import UTCDateTime
 from crm_backend.models import Base
+from crm_backend.orders import documents
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
@@ -35,6 +36,15 @@ def _render_item(type_: str, obj: object, autogen_context: AutogenContext) -> st
     return False
 
 
+# Tables the database maintains itself (triggers), outside the models: autogenerate and
+# `alembic check` leave them to their hand-written migrations.
+_DATABASE_MAINTAINED = {documents.TABLE}
+
+
+def _include_name(name: str | None, type_: str, _parent_names: object) -> bool:
+    return not (type_ == "table" and name in _DATABASE_MAINTAINED)
+
+
 def _configure(connection: Connection) -> None:
     context.configure(
         connection=connection,
@@ -43,6 +53,7 @@ def _configure(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         render_item=_render_item,
+        include_name=_include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

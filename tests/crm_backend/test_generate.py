@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -18,6 +20,7 @@ from crm_backend.core.database import create_engine as create_async_engine
 from crm_backend.core.database import create_session_factory
 from crm_backend.customers.models import Customer, CustomerEmail
 from crm_backend.demo.generate import GenerateError, generate, sync_database_url
+from crm_backend.orders import documents
 from crm_backend.orders.models import (
     Order,
     OrderItem,
@@ -28,8 +31,9 @@ from crm_backend.orders.models import (
     RefundStatus,
     Shipment,
 )
+from crm_backend.orders.repository import FULL_ORDER
 from crm_backend.orders.schemas import OwnershipProof
-from crm_backend.orders.service import OrderNotFound, verify_order_owner
+from crm_backend.orders.service import OrderNotFound, to_read, verify_order_owner
 from tests.crm_backend.conftest import alembic_config
 from tests.crm_backend.money_back import check_money_back
 from tests.databases import temporary_database
@@ -126,6 +130,40 @@ def test_generate_writes_the_requested_customers_and_orders(new_database: NewDat
         assert steps[0] is OrderStatus.PLACED
         assert steps[-1] is order.status
         assert len(order.shipments) == (OrderStatus.SHIPPED in steps)
+
+
+def _document_writes(session: Session) -> tuple[int, int]:
+    """(inserts, updates) of order_documents, once the generator's statistics have arrived."""
+    # Its connection reports them as it closes, a moment after generate() returns.
+    deadline = time.monotonic() + 10
+    while True:
+        session.rollback()  # statistics are read once per transaction
+        row = session.execute(
+            text("SELECT n_tup_ins, n_tup_upd FROM pg_stat_user_tables WHERE relname = 'order_documents'")
+        ).one()
+        if row[0] > 0 or time.monotonic() > deadline:
+            return (row[0], row[1])
+        time.sleep(0.05)
+
+
+def test_on_postgresql_every_generated_order_gets_its_document_rendered_once(tmp_path: Path):
+    """The bulk load defers the read model's triggers and renders each order once at the end."""
+    with temporary_database("postgresql", tmp_path) as url:
+        command.upgrade(alembic_config(url), "heads")
+        _small(url, orders=120)
+        with _session(url) as session:
+            stored: dict[int, bytes] = dict(
+                session.execute(text("SELECT order_id, document FROM order_documents")).all()
+            )
+            written = _document_writes(session)
+            orders = session.scalars(select(Order).options(*FULL_ORDER)).all()
+            assert len(stored) == len(orders) == 120
+            for order in orders:
+                rendered = json.loads(to_read(order).model_dump_json())
+                expected = {k: v for k, v in rendered.items() if k not in documents.RULED_FIELDS}
+                assert json.loads(bytes(stored[order.id])) == expected
+    # Each document written once, by the final render: no COPY re-rendered anything.
+    assert written == (120, 0)
 
 
 def test_cancelled_and_returned_orders_carry_their_refunds_and_returns(new_database: NewDatabase):

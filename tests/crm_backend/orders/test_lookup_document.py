@@ -1,6 +1,6 @@
 """The lookup's JSON is OrderRead's rendering of the order, on SQLite and on PostgreSQL.
 
-On PostgreSQL the database renders the document (repository.OWNED_ORDER_DOCUMENT); on
+On PostgreSQL the database renders the document (documents.OWNED_ORDER_DOCUMENT); on
 SQLite the ORM loads the order and OrderRead renders it. Both are compared here with
 OrderRead's own rendering of the same order, field by field, in order and with the same
 types and formats, for orders in every state.
@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from crm_backend.core.database import ReadOnlyDatabase
-from crm_backend.orders import repository, service
+from crm_backend.orders import documents, repository, service
 from crm_backend.orders.models import (
     Order,
     OrderReturn,
@@ -204,7 +204,7 @@ async def test_postgresql_renders_the_document_in_sql_and_sqlite_through_the_orm
             assert found is not None
             assert found.status is OrderStatus.RETURNED
             document: dict[str, Any] = json.loads(found.document)
-            assert list(document) == [f for f in json.loads(expected) if f not in repository.RULED_FIELDS]
+            assert list(document) == [f for f in json.loads(expected) if f not in documents.RULED_FIELDS]
         else:
             assert driver is None
     served = await service.lookup_order_json(database, order_number=order.number, proof=_proof(order.email))

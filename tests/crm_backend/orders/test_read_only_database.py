@@ -11,7 +11,8 @@ from sqlalchemy.pool import QueuePool
 
 from crm_backend.core.config import to_async_url
 from crm_backend.core.database import ReadOnlyDatabase, create_engine, create_session_factory
-from crm_backend.orders.repository import OWNED_ORDER_DOCUMENTS, OwnershipKey, owned_order_documents
+from crm_backend.orders.documents import OWNED_ORDER_DOCUMENTS
+from crm_backend.orders.repository import OwnershipKey, owned_order_documents
 
 
 @pytest.fixture
