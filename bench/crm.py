@@ -19,10 +19,12 @@ import shlex
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -33,6 +35,7 @@ from psycopg import sql
 from bench import report, server, wrk
 from crm_backend.cli import ALEMBIC_INI
 from crm_backend.demo.generate import generate
+from crm_backend.orders.documents import DEFER_SETTING
 
 NAME = "bench-crm"
 DATABASE = "crm_bench"
@@ -140,6 +143,56 @@ def prewarm(url: str) -> None:
             connection.execute("SELECT pg_prewarm(%s::regclass, 'read')", (relation,))
 
 
+@dataclass(frozen=True)
+class WriteCost:
+    """Client-side ms per order write, with the read model's triggers and with them deferred."""
+
+    orders: int
+    maintained_ms: float
+    deferred_ms: float
+
+    def describe(self) -> str:
+        extra = self.maintained_ms - self.deferred_ms
+        return (
+            f"writes (UPDATE of an order + INSERT of its status change, {self.orders:,} orders each way, "
+            f"rolled back): {self.maintained_ms:.2f} ms per order with the read model kept, "
+            f"{self.deferred_ms:.2f} ms with its triggers deferred (+{extra:.2f} ms)"
+        )
+
+
+def write_cost(url: str, *, orders: int = 400, rounds: int = 4) -> WriteCost:
+    """What keeping the lookup's read model costs a write, measured in one rolled-back transaction.
+
+    Rounds alternate between the triggers running and deferred (as a bulk load defers them),
+    on distinct random orders, so both see the same machine.
+    """
+    spent = {True: 0.0, False: 0.0}
+    with psycopg.connect(url) as connection:
+        ids = [
+            row[0]
+            for row in connection.execute(
+                "SELECT id FROM orders ORDER BY random() LIMIT %s", (orders * rounds,)
+            ).fetchall()
+        ]
+        for round_ in range(rounds):
+            maintained = round_ % 2 == 0
+            connection.execute(
+                "SELECT set_config(%s, %s, true)", (DEFER_SETTING, "off" if maintained else "on")
+            )
+            started = time.perf_counter()
+            for order_id in ids[round_ * orders : (round_ + 1) * orders]:
+                connection.execute("UPDATE orders SET updated_at = now() WHERE id = %s", (order_id,))
+                connection.execute(
+                    "INSERT INTO order_status_changes (order_id, status, changed_at, note)"
+                    " VALUES (%s, 'paid', now(), 'bench-crm')",
+                    (order_id,),
+                )
+            spent[maintained] += time.perf_counter() - started
+        connection.rollback()
+    per_order = {mode: seconds * 1000 / (orders * rounds / 2) for mode, seconds in spent.items()}
+    return WriteCost(orders * rounds // 2, per_order[True], per_order[False])
+
+
 def _postgres_version(url: str) -> str:
     with psycopg.connect(url) as connection:
         row = connection.execute("SHOW server_version").fetchone()
@@ -215,7 +268,9 @@ def _table(results: dict[str, wrk.Result]) -> str:
     return report.markdown_table(header, rows)
 
 
-def record(args: argparse.Namespace, results: dict[str, wrk.Result], setup: str) -> None:
+def record(
+    args: argparse.Namespace, results: dict[str, wrk.Result], writes: WriteCost, per_round: str, setup: str
+) -> None:
     """Rewrite this benchmark's section of docs/benchmarks.md, keeping its history and notes."""
     trivial, lookup = results[TRIVIAL], results[LOOKUP]
     ratio, met, verdict = _verdict(trivial, lookup)
@@ -228,7 +283,7 @@ def record(args: argparse.Namespace, results: dict[str, wrk.Result], setup: str)
         f"{lookup.p99_ms:.1f} | {verdict_word} | {args.note} |",
     )
     details = [f"- date: {date}", f"- commit: {commit}", f"- command: `{command_line}`"]
-    details += [f"- machine: {report.machine()}", f"- server: {setup}"]
+    details += [f"- machine: {report.machine()}", f"- server: {setup}", f"- ratio per round: {per_round}"]
     if args.note:
         details.append(f"- note: {args.note}")
     newline = "\n"
@@ -241,7 +296,7 @@ parcels, history, returns and refunds) against `GET {TRIVIAL}` (a FastAPI endpoi
 touches nothing), on one server with the same settings, in the same run.
 
 - data: PostgreSQL database `{args.database}`, {args.customers:,} customers and {args.orders:,} orders from `crm_backend.demo.generate`, built by the first run and reused by later ones; drop it with `psql -h 127.0.0.1 -U postgres -c 'DROP DATABASE {args.database} WITH (FORCE)'`
-- load: wrk on 127.0.0.1, {args.connections} connections on {args.threads} threads; the lookup's tables and indexes read into the page cache (pg_prewarm) right before each lookup phase, {args.warmup:.0f} s warm-up, then {args.duration:.0f} s per endpoint; lookups POST random (number, email) pairs among {SAMPLE_PAIRS:,} sampled orders
+- load: wrk on 127.0.0.1, {args.connections} connections on {args.threads} threads; the lookup's read model (table and index) read into the page cache (pg_prewarm) first, {args.warmup:.0f} s warm-up, then {args.duration:.0f} s per endpoint in {args.rounds} rounds, the endpoints in turn (req/s over all rounds; each percentile the slowest round's); lookups POST random (number, email) pairs among {SAMPLE_PAIRS:,} sampled orders
 - targets: lookup throughput ≥ {TARGET_RATIO:.0%} of `{TRIVIAL}`'s; lookup p99 ≤ {TARGET_P99_MS:.0f} ms
 
 ### Latest run
@@ -252,6 +307,8 @@ touches nothing), on one server with the same settings, in the same run.
 
 Result: {verdict}; targets **{verdict_word}**.
 
+The lookup reads a read model that triggers keep current on every write (`crm_backend/orders/documents.py`); its cost to writes, same run: {writes.describe()}.
+
 ### History
 
 {report.markdown_table(HISTORY_HEADER, [])}
@@ -261,8 +318,13 @@ Result: {verdict}; targets **{verdict_word}**.
     print(f"{NAME}: recorded in {report.BENCHMARKS_DOC.relative_to(report.REPO_ROOT)}")
 
 
-def run(args: argparse.Namespace, url: str) -> dict[str, wrk.Result]:
-    """Serve the CRM on `url`, warm it up, then load each endpoint for `args.duration` seconds."""
+def run(args: argparse.Namespace, url: str) -> tuple[dict[str, list[wrk.Result]], WriteCost]:
+    """Serve the CRM on `url`, warm it up, load the endpoints in turn for `args.rounds` rounds, time writes.
+
+    Alternating short phases instead of one long phase each: this machine's speed drifts
+    over minutes (`/livez` alone has moved 5,000 to 9,500 req/s within an hour), and
+    alternation gives both endpoints the same mix of fast and slow moments.
+    """
     token = secrets.token_urlsafe(32)
     env = {
         "CRM_ENVIRONMENT": "production",
@@ -286,9 +348,6 @@ def run(args: argparse.Namespace, url: str) -> dict[str, wrk.Result]:
 
             def measure(path: str, seconds: float) -> wrk.Result:
                 lookup = path == LOOKUP
-                if lookup:
-                    # Right before: during /livez's 25 s the kernel pages out some of it again.
-                    prewarm(url)
                 return wrk.run(
                     base + path,
                     seconds=seconds,
@@ -298,18 +357,25 @@ def run(args: argparse.Namespace, url: str) -> dict[str, wrk.Result]:
                     bodies=bodies if lookup else None,
                 )
 
-            results: dict[str, wrk.Result] = {}
+            rounds: dict[str, list[wrk.Result]] = {TRIVIAL: [], LOOKUP: []}
             with exclusive(args.lock):
+                # Into the page cache first: this kernel pages out what stays unread for
+                # about a minute, and the phases below never leave the lookup idle that long.
+                prewarm(url)
                 if args.warmup:
                     print(f"{NAME}: warming up ({args.warmup:.0f} s per endpoint)")
                     for path in (TRIVIAL, LOOKUP):
                         measure(path, args.warmup)
-                for path in (TRIVIAL, LOOKUP):
-                    print(
-                        f"{NAME}: measuring {path} for {args.duration:.0f} s, {args.connections} connections"
-                    )
-                    results[path] = measure(path, args.duration)
-    return results
+                print(
+                    f"{NAME}: measuring {args.rounds} rounds of {args.duration / args.rounds:.0f} s"
+                    f" per endpoint, in turn, {args.connections} connections"
+                )
+                for _ in range(args.rounds):
+                    for path in (TRIVIAL, LOOKUP):
+                        rounds[path].append(measure(path, args.duration / args.rounds))
+                print(f"{NAME}: timing writes with and without the read model's triggers")
+                writes = write_cost(url)
+    return rounds, writes
 
 
 @contextmanager
@@ -332,6 +398,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.crm", description=__doc__)
     parser.add_argument("--duration", type=float, default=20.0, help="seconds of load per endpoint")
     parser.add_argument("--warmup", type=float, default=5.0, help="seconds of load per endpoint before")
+    parser.add_argument("--rounds", type=int, default=10, help="phases per endpoint, taken in turn")
     parser.add_argument("--connections", type=int, default=16, help="concurrent clients")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
@@ -347,21 +414,31 @@ def main(argv: list[str] | None = None) -> int:
     args.raw = shlex.join(sys.argv[1:] if argv is None else argv)
     if not 1 <= args.duration <= 120 or not 0 <= args.warmup <= 60:
         parser.error("--duration must be 1-120 s and --warmup 0-60 s")
+    if not 1 <= args.rounds <= args.duration:
+        parser.error("--rounds must be 1 to --duration (at least 1 s per phase)")
 
     url = prepare_database(args.database, customers=args.customers, orders=args.orders)
     try:
-        results = run(args, url)
+        rounds, writes = run(args, url)
     except (server.ServerError, wrk.WrkError) as exc:
         print(f"{NAME}: {exc}", file=sys.stderr)
         return 1
+    results = {path: wrk.combine(parts) for path, parts in rounds.items()}
+    per_round = ", ".join(
+        f"{lookup.rps / trivial.rps:.2f}" if trivial.rps else "-"
+        for trivial, lookup in zip(rounds[TRIVIAL], rounds[LOOKUP], strict=True)
+    )
+    print(f"{NAME}: ratio per round: {per_round}")
     print(f"\n{_table(results)}\n\n{NAME}: {_verdict(results[TRIVIAL], results[LOOKUP])[2]}")
+    print(f"{NAME}: {writes.describe()}")
     if any(r.errors for r in results.values()):
         print(
             f"{NAME}: some requests failed; the numbers are not comparable and not recorded", file=sys.stderr
         )
         return 1
     if not args.no_record:
-        record(args, results, f"{server.describe(args.workers)}; PostgreSQL {_postgres_version(url)}")
+        setup = f"{server.describe(args.workers)}; PostgreSQL {_postgres_version(url)}"
+        record(args, results, writes, per_round, setup)
     return 0
 
 

@@ -41,6 +41,25 @@ class Result:
         return self.requests / self.seconds if self.seconds else 0.0
 
 
+def combine(parts: list[Result]) -> Result:
+    """Several runs of one endpoint as one: counts and time added, each percentile the worst run's.
+
+    wrk reports percentiles, not its histogram, so they cannot be merged exactly; the
+    slowest run's is the conservative choice for a latency target.
+    """
+    if not parts:
+        raise ValueError("nothing to combine")
+    return Result(
+        requests=sum(p.requests for p in parts),
+        seconds=sum(p.seconds for p in parts),
+        p50_ms=max(p.p50_ms for p in parts),
+        p95_ms=max(p.p95_ms for p in parts),
+        p99_ms=max(p.p99_ms for p in parts),
+        max_ms=max(p.max_ms for p in parts),
+        errors=sum(p.errors for p in parts),
+    )
+
+
 def run(
     url: str,
     *,
