@@ -19,11 +19,20 @@ from crm_backend.customers.models import (
 )
 from crm_backend.customers.schemas import CustomerSummary, DuplicateCandidate
 from crm_backend.customers.service import _live_customer, get_customer
+from crm_backend.idempotency.models import IdempotencyRecord
 from crm_backend.orders.models import Order
 from crm_backend.tickets.models import Ticket
 
 # Rows that simply change owner when two records become one.
-_OWNED_ROWS = (CustomerEmail, CustomerIdentity, CustomerAddress, Order, Ticket, Conversation)
+_OWNED_ROWS = (
+    CustomerEmail,
+    CustomerIdentity,
+    CustomerAddress,
+    Order,
+    Ticket,
+    Conversation,
+    IdempotencyRecord,
+)
 
 
 class CannotMerge(Conflict):

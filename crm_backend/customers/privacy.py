@@ -88,6 +88,8 @@ async def erase_customer(session: AsyncSession, *, customer_id: int, actor: Prin
     # Audit entries about the record may quote old contact details.
     for entry in await repository.audit_entries_of(session, customer_id):
         entry.changes = {}
+    # Stored responses of retried writes copy the customer's orders and tickets.
+    stored_responses = await repository.delete_stored_responses_of(session, customer_id)
     customer.full_name = ERASED_NAME
     customer.email = None
     customer.phone = None
@@ -105,6 +107,7 @@ async def erase_customer(session: AsyncSession, *, customer_id: int, actor: Prin
         "orders_anonymised": len(orders),
         "tickets_scrubbed": len(tickets),
         "messages_deleted": messages,
+        "stored_responses_deleted": stored_responses,
     }
     await record(
         session,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -14,6 +14,7 @@ from crm_backend.conversations.models import Conversation
 from crm_backend.core.enums import Channel
 from crm_backend.customers.models import Customer, CustomerEmail, CustomerIdentity, CustomerTag
 from crm_backend.handoffs.models import Handoff
+from crm_backend.idempotency.models import IdempotencyRecord
 from crm_backend.orders.models import Order
 from crm_backend.orders.numbers import normalize_order_number
 from crm_backend.orders.repository import FULL_ORDER
@@ -169,3 +170,11 @@ async def audit_entries_of(session: AsyncSession, customer_id: int) -> list[Audi
         AuditEntry.entity_type == "customer", AuditEntry.entity_id == str(customer_id)
     )
     return list((await session.scalars(statement.order_by(AuditEntry.id))).all())
+
+
+async def delete_stored_responses_of(session: AsyncSession, customer_id: int) -> int:
+    """Delete the idempotency records whose stored responses are about the customer."""
+    result = await session.execute(
+        delete(IdempotencyRecord).where(IdempotencyRecord.customer_id == customer_id)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -26,3 +26,6 @@ class IdempotencyRecord(Base):
     status_code: Mapped[int] = mapped_column(Integer)
     response_body: Mapped[Any] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    # The customer the stored response is about (it copies their data), so erasing that
+    # customer deletes it too. No foreign key: a record lives a week at most (retention.py).
+    customer_id: Mapped[int | None] = mapped_column(Integer, index=True)

@@ -70,8 +70,14 @@ async def run_once(
     request_fingerprint: str,
     status_code: int,
     work: Callable[[], Awaitable[BaseModel]],
+    customer_of: Callable[[], Awaitable[int | None]] | None = None,
 ) -> JSONResponse:
-    """Run `work` once per (caller, key); replay its response to retries."""
+    """Run `work` once per (caller, key); replay its response to retries.
+
+    The stored response is filed under the customer it is about, for erasure: the
+    response's own `customer_id`, or `customer_of()` (asked after the work) when the
+    response does not carry one.
+    """
     if key is None:
         return JSONResponse(jsonable_encoder(await work()), status_code=status_code)
     existing = await _stored(session, principal, key)
@@ -93,8 +99,12 @@ async def run_once(
         if existing is None:  # pragma: no cover - the winner rolled back in between
             raise IdempotencyKeyReused("A request with this Idempotency-Key is in progress; retry.") from None
         return _replay(existing, request_fingerprint)
-    body: Any = jsonable_encoder(await work())
+    response = await work()
+    body: Any = jsonable_encoder(response)
     claim.status_code = status_code
     claim.response_body = body
+    claim.customer_id = (
+        await customer_of() if customer_of is not None else getattr(response, "customer_id", None)
+    )
     await session.flush()
     return JSONResponse(body, status_code=status_code)

@@ -33,6 +33,12 @@ async def get_by_number(session: AsyncSession, number: str) -> Order | None:
     return result.unique().scalar_one_or_none()
 
 
+async def customer_of(session: AsyncSession, number: str) -> int | None:
+    """The customer who owns order `number` (canonical), if it exists."""
+    customer_id: int | None = await session.scalar(select(Order.customer_id).where(Order.number == number))
+    return customer_id
+
+
 def filtered(
     *,
     status: OrderStatus | None,

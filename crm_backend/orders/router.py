@@ -18,6 +18,7 @@ from crm_backend.core.routing import with_fast_path
 from crm_backend.idempotency.service import IdempotencyKeyDep, fingerprint, run_once
 from crm_backend.orders import repository, service
 from crm_backend.orders.models import OrderStatus
+from crm_backend.orders.numbers import normalize_order_number
 from crm_backend.orders.schemas import (
     AddressChange,
     CancelRequest,
@@ -183,4 +184,5 @@ async def start_return(
         request_fingerprint=fingerprint("POST", request.url.path, payload),
         status_code=status.HTTP_201_CREATED,
         work=open_return,
+        customer_of=lambda: repository.customer_of(session, normalize_order_number(order_number) or ""),
     )

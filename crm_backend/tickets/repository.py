@@ -28,6 +28,12 @@ async def get_by_number(session: AsyncSession, number: str) -> Ticket | None:
     return result.scalar_one_or_none()
 
 
+async def customer_of(session: AsyncSession, number: str) -> int | None:
+    """The customer ticket `number` (canonical) is about, if any."""
+    customer_id: int | None = await session.scalar(select(Ticket.customer_id).where(Ticket.number == number))
+    return customer_id
+
+
 def _overdue(now: datetime) -> ColumnElement[bool]:
     return and_(Ticket.sla_due_at < now, Ticket.status.not_in(FINISHED))
 

@@ -148,4 +148,5 @@ async def add_comment(
         request_fingerprint=fingerprint("POST", f"/api/tickets/{canonical}/comments", payload),
         status_code=status.HTTP_201_CREATED,
         work=work,
+        customer_of=lambda: repository.customer_of(session, canonical),
     )
