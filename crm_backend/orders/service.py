@@ -151,7 +151,8 @@ def to_read(order: Order) -> OrderRead:
 async def lookup_order_json(database: ReadOnlyDatabase, *, order_number: str, proof: OwnershipProof) -> bytes:
     """The order as OrderRead's JSON, only if the proof matches it; one statement, no transaction.
 
-    On PostgreSQL the database renders the document and the rules append their verdicts;
+    On PostgreSQL the document comes rendered from the read model (documents.py, kept by
+    triggers on every write) and the rules append their verdicts;
     concurrent lookups share a statement when the database is busy (ReadBatcher), each
     checked against its own proof. Elsewhere the order is loaded and rendered through
     OrderRead. The same JSON either way.

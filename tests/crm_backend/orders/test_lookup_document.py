@@ -1,6 +1,7 @@
 """The lookup's JSON is OrderRead's rendering of the order, on SQLite and on PostgreSQL.
 
-On PostgreSQL the database renders the document (documents.OWNED_ORDER_DOCUMENT); on
+On PostgreSQL the database renders the document into its read model when the order is
+written (crm_backend/orders/documents.py) and the lookup reads it; on
 SQLite the ORM loads the order and OrderRead renders it. Both are compared here with
 OrderRead's own rendering of the same order, field by field, in order and with the same
 types and formats, for orders in every state.
