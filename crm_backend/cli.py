@@ -1,4 +1,4 @@
-"""Command line: `python -m crm_backend {serve,migrate,seed,check}`.
+"""Command line: `python -m crm_backend {serve,migrate,seed,check,order-documents}`.
 
 Start-up failures (port taken, database unreachable, bad settings) end with one line
 on stderr and exit status 1, never a stack trace.
@@ -25,6 +25,10 @@ ALEMBIC_INI = Path(__file__).with_name("alembic.ini")
 
 class StartupError(Exception):
     """A reason the CRM cannot start, worded for the operator."""
+
+
+class CheckFailed(Exception):
+    """A check found something wrong, worded for the operator."""
 
 
 def _load_settings() -> Settings:
@@ -95,6 +99,28 @@ async def _seed(settings: Settings) -> tuple[bool, int]:
         await engine.dispose()
 
 
+async def _order_documents(settings: Settings, *, rebuild: bool) -> str:
+    """Check the lookup's read model against the orders (PostgreSQL), or render it again."""
+    from crm_backend.orders import documents
+
+    engine = create_engine(settings.async_database_url)
+    try:
+        if engine.dialect.name != "postgresql":
+            return "crm: no order documents on this database (the lookup renders through the ORM)"
+        if rebuild:
+            return f"crm: {await documents.rebuild(engine):,} order documents rendered"
+        async with engine.connect() as connection:
+            found = await documents.drift(connection)
+    finally:
+        await engine.dispose()
+    if found.current:
+        return "crm: order documents are current"
+    raise CheckFailed(
+        f"order documents drifted: {found.missing} missing, {found.stale} stale"
+        " (repair: python -m crm_backend order-documents --rebuild)"
+    )
+
+
 def serve(settings: Settings, host: str, port: int) -> None:
     """Check the port and the database, then serve the API with uvicorn."""
     import uvicorn
@@ -117,6 +143,10 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("migrate", help="apply database migrations")
     commands.add_parser("seed", help="load the demo shop into an empty database")
     commands.add_parser("check", help="check settings and database, then exit")
+    documents_cmd = commands.add_parser(
+        "order-documents", help="compare the order lookup's read model with the orders (exit 1 if it drifted)"
+    )
+    documents_cmd.add_argument("--rebuild", action="store_true", help="render every order's document again")
     args = parser.parse_args(argv)
 
     try:
@@ -135,8 +165,14 @@ def main(argv: list[str] | None = None) -> int:
             _ensure_sqlite_folder(settings)
             asyncio.run(_check_database(settings))
             print("crm: settings and database OK")
+        elif args.command == "order-documents":
+            asyncio.run(_check_database(settings))
+            print(asyncio.run(_order_documents(settings, rebuild=args.rebuild)))
     except StartupError as exc:
         print(f"crm: cannot start: {exc}", file=sys.stderr)
+        return 1
+    except CheckFailed as exc:
+        print(f"crm: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -29,10 +29,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime
 from types import NoneType
-from typing import Any, get_args
+from typing import Any, NamedTuple, get_args
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from crm_backend.orders.models import OrderStatus
 from crm_backend.orders.schemas import (
@@ -241,3 +243,60 @@ OWNED_ORDER_DOCUMENTS = (
     "WITH ORDINALITY AS p(number, email, customer_id, k) "
     f"JOIN {TABLE} d ON d.number = p.number AND (d.email = p.email OR d.customer_id = p.customer_id)"
 )
+
+
+# --- Checking and repairing the read model (`python -m crm_backend order-documents`) ---
+
+_FRESH = ", ".join(f"{value} AS {column}" for column, value in _COLUMNS.items())
+_STORED_ROW = ", ".join(f"d.{column}" for column in _COLUMNS)
+_FRESH_ROW = ", ".join(f"r.{column}" for column in _COLUMNS)
+# Orders without a document, and documents that differ from a fresh render. (A document
+# of no order cannot exist: its foreign key deletes it with the order.)
+DRIFT_STATEMENT = (
+    "SELECT"  # noqa: S608  # constant names only
+    f" (SELECT count(*) FROM orders o WHERE NOT EXISTS (SELECT 1 FROM {TABLE} d WHERE d.order_id = o.id)),"
+    f" (SELECT count(*) FROM {TABLE} d"
+    f" JOIN LATERAL (SELECT {_FRESH} FROM orders o {_LATERALS} WHERE o.id = d.order_id) r ON true"
+    f" WHERE ({_STORED_ROW}) IS DISTINCT FROM ({_FRESH_ROW}))"
+)
+# Orders per statement when every document is rendered again.
+REBUILD_CHUNK = 50_000
+
+
+class Drift(NamedTuple):
+    """How far the read model is from the orders: all zero when it is current."""
+
+    missing: int
+    stale: int
+
+    @property
+    def current(self) -> bool:
+        return self == (0, 0)
+
+
+async def drift(connection: AsyncConnection) -> Drift:
+    """Compare every document with a fresh render of its order (PostgreSQL; reads everything)."""
+    row = (await connection.execute(text(DRIFT_STATEMENT))).one()
+    return Drift(*row)
+
+
+async def rebuild(engine: AsyncEngine) -> int:
+    """Render every order's document again.
+
+    One transaction per chunk of orders, so writers wait for one chunk at most (each is
+    locked while it is rendered, as any write would).
+    """
+    async with engine.connect() as connection:
+        low, high = (await connection.execute(text("SELECT min(id), max(id) FROM orders"))).one()
+    for start in range(low or 0, (high or -1) + 1, REBUILD_CHUNK):
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "SELECT order_documents_refresh("
+                    "array(SELECT id FROM orders WHERE id >= :low AND id < :high))"
+                ),
+                {"low": start, "high": start + REBUILD_CHUNK},
+            )
+    async with engine.connect() as connection:
+        count: int = (await connection.execute(text(f"SELECT count(*) FROM {TABLE}"))).scalar_one()  # noqa: S608
+    return count

@@ -43,6 +43,7 @@ from crm_backend.orders.models import (
 )
 from tests.crm_backend.conftest import alembic_config
 from tests.crm_backend.factories import make_customer, make_order
+from tests.crm_backend.test_cli import run_cli
 from tests.databases import temporary_postgres_database
 
 MIGRATIONS = Path(__file__).resolve().parents[3] / "crm_backend" / "migrations" / "versions"
@@ -306,3 +307,45 @@ async def test_erasing_a_customer_leaves_no_personal_data_in_the_documents(
         assert personal not in json.dumps(after)
     assert after["email"] == f"erased-{order_id}@invalid.example"
     assert after == await _as_stored(sessions, number)
+
+
+def test_the_cli_finds_drift_and_rebuild_repairs_it(repo_root: Path):
+    """`python -m crm_backend order-documents`: exit 1 naming what drifted; --rebuild mends it."""
+    with temporary_postgres_database("crm_documents") as url:
+        command.upgrade(alembic_config(url), "heads")
+        generate(url, customers=10, orders=30, progress=lambda _: None)
+        current = run_cli(repo_root, "order-documents", CRM_DATABASE_URL=url)
+        with psycopg.connect(url) as connection:
+            # What a restore without triggers, or a bug in them, would leave behind.
+            connection.execute("DELETE FROM order_documents WHERE order_id IN (SELECT min(id) FROM orders)")
+            connection.execute(
+                "UPDATE order_documents SET document = convert_to('{}', 'UTF8')"
+                " WHERE order_id IN (SELECT max(id) FROM orders)"
+            )
+            connection.execute(
+                "UPDATE order_documents SET status = 'tampered'"
+                " WHERE order_id IN (SELECT id FROM orders ORDER BY id LIMIT 1 OFFSET 5)"
+            )
+        drifted = run_cli(repo_root, "order-documents", CRM_DATABASE_URL=url)
+        rebuilt = run_cli(repo_root, "order-documents", "--rebuild", CRM_DATABASE_URL=url)
+        after = run_cli(repo_root, "order-documents", CRM_DATABASE_URL=url)
+
+    assert (current.returncode, current.stdout.strip()) == (0, "crm: order documents are current")
+    assert drifted.returncode == 1
+    assert drifted.stderr.strip() == (
+        "crm: order documents drifted: 1 missing, 2 stale"
+        " (repair: python -m crm_backend order-documents --rebuild)"
+    )
+    assert "Traceback" not in drifted.stderr
+    assert (rebuilt.returncode, rebuilt.stdout.strip()) == (0, "crm: 30 order documents rendered")
+    assert (after.returncode, after.stdout.strip()) == (0, "crm: order documents are current")
+
+
+def test_the_cli_says_sqlite_has_no_read_model(repo_root: Path, tmp_path: Path):
+    url = f"sqlite:///{tmp_path / 'crm.db'}"
+    command.upgrade(alembic_config(url), "heads")
+    result = run_cli(repo_root, "order-documents", CRM_DATABASE_URL=url)
+    assert (result.returncode, result.stdout.strip()) == (
+        0,
+        "crm: no order documents on this database (the lookup renders through the ORM)",
+    )
